@@ -1,0 +1,17 @@
+//! Serde types for the WeChat Open Platform third-party platform ("component"): API requests
+//! and responses, the error envelope, event pushes and the records this service stores.
+//!
+//! No I/O happens here; everything is plain data with strict-but-tolerant parsing: unknown
+//! fields are ignored, documented enums keep a catch-all for values WeChat adds later.
+
+pub mod api;
+pub mod authorizer_info;
+pub mod envelope;
+pub mod events;
+pub mod ids;
+pub mod permissions;
+pub mod secret;
+
+pub use ids::{AuthorizerAppid, ComponentAppid, IdError};
+pub use permissions::PermissionId;
+pub use secret::{AccessToken, AuthorizationCode, PreAuthCode, RefreshToken, Secret, VerifyTicket};
