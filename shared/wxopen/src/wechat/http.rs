@@ -1,0 +1,249 @@
+//! [`WeChatApi`] over HTTPS with reqwest: one client per container, a timeout on every call,
+//! retries for transient failures only.
+
+use super::{RetryPolicy, WeChatApi, WeChatError};
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::error::Error as _;
+use std::time::Duration;
+use wxopen_models::api::{
+    AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
+    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
+    GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
+    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
+    SetAuthorizerOptionRequest,
+};
+use wxopen_models::envelope::{parse_response, ResponseError};
+use wxopen_models::AccessToken;
+
+/// The production [`WeChatApi`].
+#[derive(Clone)]
+pub struct HttpWeChat {
+    http: reqwest::Client,
+    base: String,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for HttpWeChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpWeChat")
+            .field("base", &self.base)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Outcome of one attempt: retry it or give up with this error.
+enum Attempt {
+    Transient(WeChatError),
+    Final(WeChatError),
+}
+
+impl HttpWeChat {
+    /// The default timeout of one attempt.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// A client for `api_base` (`WECHAT_API_BASE`, e.g. `https://api.weixin.qq.com`).
+    pub fn new(api_base: &str, timeout: Duration, retry: RetryPolicy) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("wxopen/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a client with rustls and no custom roots always builds");
+        Self {
+            http,
+            base: api_base.trim_end_matches('/').to_owned(),
+            retry,
+        }
+    }
+
+    async fn call<Req, Resp>(
+        &self,
+        endpoint: &'static str,
+        token: Option<&AccessToken>,
+        body: &Req,
+    ) -> Result<Resp, WeChatError>
+    where
+        Req: Serialize + Sync,
+        Resp: DeserializeOwned,
+    {
+        let url = format!("{}/cgi-bin/component/{endpoint}", self.base);
+        let attempts = self.retry.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            match self.attempt(&url, endpoint, token, body, attempt).await {
+                Ok(resp) => return Ok(resp),
+                Err(Attempt::Final(e)) => return Err(e),
+                Err(Attempt::Transient(e)) if attempt >= attempts => return Err(e),
+                Err(Attempt::Transient(e)) => {
+                    let delay = self.retry.delay(attempt);
+                    tracing::warn!(endpoint, attempt, error = %e, delay_ms = delay.as_millis() as u64, "transient WeChat failure, retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt<Req, Resp>(
+        &self,
+        url: &str,
+        endpoint: &'static str,
+        token: Option<&AccessToken>,
+        body: &Req,
+        attempt: u32,
+    ) -> Result<Resp, Attempt>
+    where
+        Req: Serialize + Sync,
+        Resp: DeserializeOwned,
+    {
+        let mut request = self.http.post(url).json(body);
+        if let Some(token) = token {
+            request = request.query(&[("component_access_token", token.expose())]);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(endpoint, attempt, e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(endpoint, attempt, e))?;
+        if status.is_server_error() {
+            return Err(Attempt::Transient(WeChatError::Http {
+                endpoint,
+                status: status.as_u16(),
+                attempts: attempt,
+            }));
+        }
+        if !status.is_success() {
+            return Err(Attempt::Final(WeChatError::Http {
+                endpoint,
+                status: status.as_u16(),
+                attempts: attempt,
+            }));
+        }
+        match parse_response::<Resp>(&bytes) {
+            Ok(resp) => {
+                tracing::debug!(endpoint, attempt, "WeChat call succeeded");
+                Ok(resp)
+            }
+            Err(ResponseError::WeChat(body)) => {
+                let error = WeChatError::from_body(endpoint, body, attempt);
+                tracing::info!(
+                    endpoint,
+                    attempt,
+                    errcode = error.errcode(),
+                    "WeChat returned an error"
+                );
+                if matches!(error, WeChatError::Busy { .. }) {
+                    Err(Attempt::Transient(error))
+                } else {
+                    Err(Attempt::Final(error))
+                }
+            }
+            Err(ResponseError::NotJson { snippet }) => {
+                Err(Attempt::Final(WeChatError::NotJson { endpoint, snippet }))
+            }
+            Err(ResponseError::UnexpectedShape { reason }) => {
+                Err(Attempt::Final(WeChatError::UnexpectedShape {
+                    endpoint,
+                    reason,
+                }))
+            }
+        }
+    }
+}
+
+/// Transport failures are transient. The URL (which carries the token) is stripped first.
+fn transport_error(endpoint: &'static str, attempts: u32, e: reqwest::Error) -> Attempt {
+    let e = e.without_url();
+    if e.is_timeout() {
+        return Attempt::Transient(WeChatError::Timeout { endpoint, attempts });
+    }
+    let mut reason = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
+    Attempt::Transient(WeChatError::Connect {
+        endpoint,
+        attempts,
+        reason,
+    })
+}
+
+#[async_trait]
+impl WeChatApi for HttpWeChat {
+    async fn component_token(
+        &self,
+        req: &ComponentTokenRequest,
+    ) -> Result<ComponentTokenResponse, WeChatError> {
+        self.call("api_component_token", None, req).await
+    }
+
+    async fn create_pre_auth_code(
+        &self,
+        token: &AccessToken,
+        req: &CreatePreAuthCodeRequest,
+    ) -> Result<CreatePreAuthCodeResponse, WeChatError> {
+        self.call("api_create_preauthcode", Some(token), req).await
+    }
+
+    async fn query_auth(
+        &self,
+        token: &AccessToken,
+        req: &QueryAuthRequest,
+    ) -> Result<QueryAuthResponse, WeChatError> {
+        self.call("api_query_auth", Some(token), req).await
+    }
+
+    async fn authorizer_token(
+        &self,
+        token: &AccessToken,
+        req: &AuthorizerTokenRequest,
+    ) -> Result<AuthorizerTokenResponse, WeChatError> {
+        self.call("api_authorizer_token", Some(token), req).await
+    }
+
+    async fn get_authorizer_info(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerInfoRequest,
+    ) -> Result<GetAuthorizerInfoResponse, WeChatError> {
+        self.call("api_get_authorizer_info", Some(token), req).await
+    }
+
+    async fn get_authorizer_list(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerListRequest,
+    ) -> Result<GetAuthorizerListResponse, WeChatError> {
+        self.call("api_get_authorizer_list", Some(token), req).await
+    }
+
+    async fn get_authorizer_option(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerOptionRequest,
+    ) -> Result<GetAuthorizerOptionResponse, WeChatError> {
+        self.call("api_get_authorizer_option", Some(token), req)
+            .await
+    }
+
+    async fn set_authorizer_option(
+        &self,
+        token: &AccessToken,
+        req: &SetAuthorizerOptionRequest,
+    ) -> Result<(), WeChatError> {
+        self.call::<_, serde::de::IgnoredAny>("api_set_authorizer_option", Some(token), req)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,78 @@
+//! The WeChat component API: a port ([`WeChatApi`]) and its HTTP adapter ([`HttpWeChat`]).
+
+mod error;
+mod http;
+mod retry;
+
+pub use error::WeChatError;
+pub use http::HttpWeChat;
+pub use retry::RetryPolicy;
+
+use async_trait::async_trait;
+use wxopen_models::api::{
+    AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
+    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
+    GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
+    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
+    SetAuthorizerOptionRequest,
+};
+use wxopen_models::AccessToken;
+
+/// Every component API this service calls. `token` is the component access token.
+#[async_trait]
+pub trait WeChatApi: Send + Sync {
+    /// `api_component_token`.
+    async fn component_token(
+        &self,
+        req: &ComponentTokenRequest,
+    ) -> Result<ComponentTokenResponse, WeChatError>;
+
+    /// `api_create_preauthcode`.
+    async fn create_pre_auth_code(
+        &self,
+        token: &AccessToken,
+        req: &CreatePreAuthCodeRequest,
+    ) -> Result<CreatePreAuthCodeResponse, WeChatError>;
+
+    /// `api_query_auth`: exchanges an authorization code.
+    async fn query_auth(
+        &self,
+        token: &AccessToken,
+        req: &QueryAuthRequest,
+    ) -> Result<QueryAuthResponse, WeChatError>;
+
+    /// `api_authorizer_token`: refreshes an authorizer access token.
+    async fn authorizer_token(
+        &self,
+        token: &AccessToken,
+        req: &AuthorizerTokenRequest,
+    ) -> Result<AuthorizerTokenResponse, WeChatError>;
+
+    /// `api_get_authorizer_info`.
+    async fn get_authorizer_info(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerInfoRequest,
+    ) -> Result<GetAuthorizerInfoResponse, WeChatError>;
+
+    /// `api_get_authorizer_list`.
+    async fn get_authorizer_list(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerListRequest,
+    ) -> Result<GetAuthorizerListResponse, WeChatError>;
+
+    /// `api_get_authorizer_option`.
+    async fn get_authorizer_option(
+        &self,
+        token: &AccessToken,
+        req: &GetAuthorizerOptionRequest,
+    ) -> Result<GetAuthorizerOptionResponse, WeChatError>;
+
+    /// `api_set_authorizer_option`.
+    async fn set_authorizer_option(
+        &self,
+        token: &AccessToken,
+        req: &SetAuthorizerOptionRequest,
+    ) -> Result<(), WeChatError>;
+}
