@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local stack need, into the project where possible:
+# Rust components, and a venv at .venv with moto[server] (DynamoDB on loopback).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
+    log "adding rust component ${component}"
+    rustup component add "${component}"
+  fi
+done
+
+venv=.venv
+if [ ! -x "${venv}/bin/python" ]; then
+  log "creating ${venv}"
+  if ! python3 -m venv "${venv}" 2>/dev/null; then
+    # Debian splits venv support into its own package.
+    log "python3 -m venv failed; installing python3-venv with apt"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "${venv}"
+    python3 -m venv "${venv}"
+  fi
+fi
+
+# Pinned so that every machine tests against the same server.
+requirements="moto[server]==5.2.5"
+stamp="${venv}/.installed"
+if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${requirements}" ]; then
+  log "installing ${requirements} into ${venv}"
+  "${venv}/bin/pip" install --quiet --disable-pip-version-check ${requirements}
+  echo "${requirements}" > "${stamp}"
+fi
