@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log_file=target/moto.log
 mkdir -p target
-.venv/bin/moto_server -H 127.0.0.1 -p "${port}" >"${log_file}" 2>&1 &
+.venv/bin/python scripts/dynamodb_server.py 127.0.0.1 "${port}" >"${log_file}" 2>&1 &
 moto_pid=$!
 trap 'kill "${moto_pid}" 2>/dev/null || true; wait "${moto_pid}" 2>/dev/null || true' EXIT
 
@@ -24,6 +24,7 @@ for _ in $(seq 1 100); do
 done
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${port}"
+export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:${port}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"

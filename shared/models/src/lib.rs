@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod events;
 pub mod ids;
 pub mod permissions;
+pub mod records;
 pub mod secret;
 
 pub use ids::{AuthorizerAppid, ComponentAppid, IdError};

@@ -1,6 +1,8 @@
 //! The shared core of the WeChat third-party platform service: the WeChat component API
-//! client, message crypto for event pushes, and (in later modules) the DynamoDB store, the
-//! token manager and the services the Lambda functions call.
+//! client, message crypto for event pushes, the DynamoDB store and the token manager.
 
+pub mod clock;
 pub mod msg_crypto;
+pub mod store;
+pub mod tokens;
 pub mod wechat;
