@@ -24,7 +24,7 @@ for _ in $(seq 1 100); do
 done
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${port}"
-export AWS_ENDPOINT_URL_SECRETSMANAGER="http://127.0.0.1:${port}"
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:${port}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"

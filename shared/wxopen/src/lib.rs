@@ -2,6 +2,7 @@
 //! client, message crypto for event pushes, the DynamoDB store and the token manager.
 
 pub mod clock;
+pub mod config;
 pub mod msg_crypto;
 pub mod store;
 pub mod tokens;

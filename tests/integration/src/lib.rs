@@ -3,4 +3,5 @@
 //! `template.yaml` on the DynamoDB-compatible server (moto) that `make test` starts.
 
 pub mod dynamo;
+pub mod logs;
 pub mod wechat_stub;

@@ -1,0 +1,590 @@
+//! The token manager with real DynamoDB (moto) and a loopback WeChat stand-in: storms across
+//! instances, lease takeover, refresh-token rotation, failed writes, 61023 and 40001.
+
+use integration_tests::dynamo;
+use integration_tests::logs;
+use integration_tests::wechat_stub::{Reply, StubWeChat};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wxopen::clock::{now_ms, now_secs};
+use wxopen::store::{CachedToken, DynamoStore, NewAuthorization, Store};
+use wxopen::tokens::{TokenError, TokenManager, TokenSettings};
+use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen_models::records::{AuthorizerStatus, HistoryKind};
+use wxopen_models::{
+    AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, RefreshToken, Secret, VerifyTicket,
+};
+
+const APPSECRET: &str = "appsecret-VALUE-never-logged";
+
+fn component() -> ComponentAppid {
+    ComponentAppid::parse("wx_component_tokens").unwrap()
+}
+
+fn app() -> AuthorizerAppid {
+    AuthorizerAppid::parse("wxf8b4f85f3a794e77").unwrap()
+}
+
+fn settings() -> TokenSettings {
+    TokenSettings {
+        lease: Duration::from_secs(5),
+        wait: Duration::from_secs(10),
+        poll: Duration::from_millis(20),
+        ..TokenSettings::default()
+    }
+}
+
+/// One simulated Lambda instance: its own SDK client, store, WeChat client and memory cache.
+async fn instance(
+    table: &str,
+    stub: &StubWeChat,
+    settings: TokenSettings,
+) -> (Arc<TokenManager>, DynamoStore) {
+    let store = DynamoStore::new(dynamo::client().await, table);
+    let wechat = HttpWeChat::new(
+        &stub.base_url,
+        Duration::from_secs(2),
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
+    );
+    let manager = TokenManager::new(
+        Arc::new(store.clone()),
+        Arc::new(wechat),
+        component(),
+        Secret::new(APPSECRET),
+        settings,
+    );
+    (Arc::new(manager), store)
+}
+
+struct World {
+    table: String,
+    stub: StubWeChat,
+    store: DynamoStore,
+}
+
+/// A table with a ticket, a fresh component token, and an authorizer whose token has expired.
+async fn world() -> World {
+    logs::capture();
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let store = DynamoStore::new(client, &table);
+    let stub = StubWeChat::start().await;
+    store
+        .save_ticket(
+            &component(),
+            &VerifyTicket::new("ticket@@@VALUE"),
+            now_secs(),
+        )
+        .await
+        .unwrap();
+    store
+        .save_authorization(
+            &component(),
+            &NewAuthorization {
+                authorizer_appid: app(),
+                refresh_token: Some(RefreshToken::new("refresh-ORIGINAL")),
+                access: Some(CachedToken {
+                    token: AccessToken::new("access-EXPIRED"),
+                    expires_at: now_secs() - 10,
+                }),
+                permission_ids: vec![PermissionId(1), PermissionId(2)],
+            },
+            now_secs(),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    World { table, stub, store }
+}
+
+async fn seed_component_token(w: &World) {
+    let now = now_ms();
+    w.store
+        .lease_component_token(&component(), "seed", now, now + 1000)
+        .await
+        .unwrap();
+    let token = CachedToken {
+        token: AccessToken::new("component-token-SEEDED"),
+        expires_at: now_secs() + 7200,
+    };
+    assert!(w
+        .store
+        .store_component_token(&component(), "seed", &token)
+        .await
+        .unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_requests_on_four_instances_refresh_an_authorizer_token_once() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub
+        .delay("api_authorizer_token", Duration::from_millis(300));
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        instances.push(instance(&w.table, &w.stub, settings()).await.0);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let manager = instances[i % 4].clone();
+        tasks.push(tokio::spawn(async move {
+            manager.authorizer_token(&app()).await
+        }));
+    }
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap().expect("every request gets a token").token);
+    }
+    assert_eq!(
+        w.stub.calls("api_authorizer_token"),
+        1,
+        "exactly one refresh across all instances"
+    );
+    assert_eq!(tokens.len(), 64);
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "all 64 requests receive the same token"
+    );
+    assert_ne!(tokens[0], AccessToken::new("access-EXPIRED"));
+    let stored = w
+        .store
+        .load_authorizer(&component(), &app())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.access.unwrap().token, tokens[0]);
+    assert_eq!(stored.lease, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_requests_on_four_instances_refresh_the_component_token_once() {
+    let w = world().await;
+    w.stub
+        .delay("api_component_token", Duration::from_millis(300));
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        instances.push(instance(&w.table, &w.stub, settings()).await.0);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let manager = instances[i % 4].clone();
+        tasks.push(tokio::spawn(async move { manager.component_token().await }));
+    }
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap().expect("every request gets a token").token);
+    }
+    assert_eq!(w.stub.calls("api_component_token"), 1);
+    assert!(tokens.iter().all(|t| t == &tokens[0]));
+    let request = &w.stub.requests()[0];
+    assert_eq!(request.body["component_verify_ticket"], "ticket@@@VALUE");
+}
+
+#[tokio::test]
+async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    let now = now_ms();
+    assert!(w
+        .store
+        .lease_authorizer_token(&component(), &app(), "dead-instance", now, now + 1500)
+        .await
+        .unwrap()
+        .is_some());
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let started = Instant::now();
+    let token = manager.authorizer_token(&app()).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "it waited for the lease to lapse"
+    );
+    assert_eq!(w.stub.calls("api_authorizer_token"), 1);
+    assert_eq!(
+        w.store
+            .load_authorizer(&component(), &app())
+            .await
+            .unwrap()
+            .unwrap()
+            .access
+            .unwrap()
+            .token,
+        token.token
+    );
+}
+
+#[tokio::test]
+async fn a_held_lease_that_outlasts_the_wait_is_a_clear_busy_error() {
+    let w = world().await;
+    let now = now_ms();
+    w.store
+        .lease_authorizer_token(&component(), &app(), "slow-instance", now, now + 60_000)
+        .await
+        .unwrap();
+    let (manager, _) = instance(
+        &w.table,
+        &w.stub,
+        TokenSettings {
+            wait: Duration::from_millis(300),
+            ..settings()
+        },
+    )
+    .await;
+    let err = manager.authorizer_token(&app()).await.unwrap_err();
+    assert!(matches!(err, TokenError::Busy { .. }), "{err:?}");
+    assert_eq!(w.stub.calls("api_authorizer_token"), 0);
+}
+
+#[tokio::test]
+async fn a_new_refresh_token_from_wechat_is_in_dynamodb_before_the_token_is_handed_out() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub.script(
+        "api_authorizer_token",
+        [Reply::json(json!({
+            "authorizer_access_token": "authorizer-token-ROTATED",
+            "expires_in": 7200,
+            "authorizer_refresh_token": "refresh-ROTATED"
+        }))],
+    );
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let token = manager.authorizer_token(&app()).await.unwrap();
+    assert_eq!(token.token, AccessToken::new("authorizer-token-ROTATED"));
+    let stored = w
+        .store
+        .load_authorizer(&component(), &app())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.refresh_token,
+        Some(RefreshToken::new("refresh-ROTATED"))
+    );
+    let request = w
+        .stub
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == "api_authorizer_token")
+        .unwrap();
+    assert_eq!(request.body["authorizer_refresh_token"], "refresh-ORIGINAL");
+    assert_eq!(
+        request.query["component_access_token"],
+        "component-token-SEEDED"
+    );
+    let history = w.store.history(&component(), &app()).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().kind,
+        HistoryKind::RefreshTokenReplaced
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_whose_write_fails_hands_out_no_token_and_keeps_the_old_refresh_token() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub.script(
+        "api_authorizer_token",
+        [Reply::json(json!({
+            "authorizer_access_token": "authorizer-token-NEVER-HANDED-OUT",
+            "expires_in": 7200,
+            "authorizer_refresh_token": "refresh-NEVER-STORED"
+        }))
+        .after(Duration::from_millis(600))],
+    );
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let pending = tokio::spawn({
+        let manager = manager.clone();
+        async move { manager.authorizer_token(&app()).await }
+    });
+    // While WeChat answers, the item changes underneath (as a concurrent re-authorization would
+    // change it): the conditional write must fail.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(w.stub.calls("api_authorizer_token"), 1);
+    dynamo::client()
+        .await
+        .update_item()
+        .table_name(&w.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("component#{}", component())),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("authorizer#{}", app())),
+        )
+        .update_expression("SET #v = #v + :one")
+        .expression_attribute_names("#v", "version")
+        .expression_attribute_values(
+            ":one",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = pending.await.unwrap().unwrap_err();
+    assert!(matches!(err, TokenError::Conflict { .. }), "{err:?}");
+    let stored = w
+        .store
+        .load_authorizer(&component(), &app())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.refresh_token,
+        Some(RefreshToken::new("refresh-ORIGINAL"))
+    );
+    assert_eq!(
+        stored.access.unwrap().token,
+        AccessToken::new("access-EXPIRED")
+    );
+    assert_eq!(stored.lease, None, "the lease is released");
+}
+
+#[tokio::test]
+async fn refresh_token_refused_marks_needs_reauth_and_deletes_nothing() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub
+        .script("api_authorizer_token", [Reply::errcode(61023)]);
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let err = manager.authorizer_token(&app()).await.unwrap_err();
+    assert_eq!(err, TokenError::NeedsReauth(app()));
+    let stored = w
+        .store
+        .load_authorizer(&component(), &app())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.record.status, AuthorizerStatus::NeedsReauth);
+    assert_eq!(
+        stored.refresh_token,
+        Some(RefreshToken::new("refresh-ORIGINAL"))
+    );
+    assert_eq!(
+        w.store
+            .history(&component(), &app())
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .kind,
+        HistoryKind::NeedsReauth
+    );
+    // Later requests fail at once, without calling WeChat.
+    assert_eq!(
+        manager.authorizer_token(&app()).await.unwrap_err(),
+        TokenError::NeedsReauth(app())
+    );
+    assert_eq!(w.stub.calls("api_authorizer_token"), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_component_token_is_dropped_refetched_and_the_call_retried_once() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub
+        .script("api_authorizer_token", [Reply::errcode(40001)]);
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let token = manager.authorizer_token(&app()).await.unwrap();
+    assert!(token.token.expose().starts_with("authorizer-token-"));
+    assert_eq!(
+        w.stub.calls("api_component_token"),
+        1,
+        "the seeded component token was replaced once"
+    );
+    assert_eq!(w.stub.calls("api_authorizer_token"), 2);
+    let slot = w.store.load_component_token(&component()).await.unwrap();
+    assert_ne!(
+        slot.token.unwrap().token,
+        AccessToken::new("component-token-SEEDED")
+    );
+}
+
+#[tokio::test]
+async fn an_invalidation_of_an_old_token_does_not_drop_the_newer_one() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    manager
+        .invalidate_component_token(&AccessToken::new("component-token-OLDER"))
+        .await
+        .unwrap();
+    let slot = w.store.load_component_token(&component()).await.unwrap();
+    assert_eq!(
+        slot.token.unwrap().token,
+        AccessToken::new("component-token-SEEDED")
+    );
+    // A caller reporting the current authorizer token gets a new one on its next request.
+    let first = manager.authorizer_token(&app()).await.unwrap();
+    manager
+        .invalidate_authorizer_token(&app(), &first.token)
+        .await
+        .unwrap();
+    let second = manager.authorizer_token(&app()).await.unwrap();
+    assert_ne!(first.token, second.token);
+    assert_eq!(w.stub.calls("api_authorizer_token"), 2);
+}
+
+#[tokio::test]
+async fn no_ticket_is_a_clear_error_and_the_lease_is_released() {
+    logs::capture();
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let stub = StubWeChat::start().await;
+    let (manager, store) = instance(&table, &stub, settings()).await;
+    let err = manager.component_token().await.unwrap_err();
+    assert_eq!(err, TokenError::TicketMissing);
+    assert!(err.to_string().contains("event URL"));
+    assert_eq!(stub.calls("api_component_token"), 0);
+    assert_eq!(
+        store
+            .load_component_token(&component())
+            .await
+            .unwrap()
+            .lease,
+        None
+    );
+    // As soon as a ticket arrives, the next request succeeds without waiting for a lease.
+    store
+        .save_ticket(
+            &component(),
+            &VerifyTicket::new("ticket@@@LATE"),
+            now_secs(),
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    manager.component_token().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn unknown_and_revoked_authorizers_get_named_errors_without_calling_wechat() {
+    let w = world().await;
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let unknown = AuthorizerAppid::parse("wxnobody").unwrap();
+    assert_eq!(
+        manager.authorizer_token(&unknown).await.unwrap_err(),
+        TokenError::UnknownAuthorizer(unknown)
+    );
+    w.store
+        .revoke_authorizer(&component(), &app(), now_secs() + 1, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(
+        manager.authorizer_token(&app()).await.unwrap_err(),
+        TokenError::Revoked(app())
+    );
+    assert_eq!(w.stub.calls("api_authorizer_token"), 0);
+}
+
+#[tokio::test]
+async fn a_warm_instance_answers_from_memory_without_any_network_call() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let first = manager.authorizer_token(&app()).await.unwrap();
+    // Take DynamoDB away entirely: a warm hit must not need it, nor WeChat.
+    dynamo::client()
+        .await
+        .delete_table()
+        .table_name(&w.table)
+        .send()
+        .await
+        .unwrap();
+    let calls_before = w.stub.requests().len();
+    for _ in 0..100 {
+        assert_eq!(manager.authorizer_token(&app()).await.unwrap(), first);
+    }
+    assert_eq!(w.stub.requests().len(), calls_before);
+}
+
+#[tokio::test]
+async fn a_token_inside_the_margin_is_refreshed_ahead_of_expiry() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    // Five minutes left, with a ten-minute margin: refresh now.
+    let now = now_ms();
+    w.store
+        .lease_authorizer_token(&component(), &app(), "seed", now, now + 1000)
+        .await
+        .unwrap();
+    let version = w
+        .store
+        .load_authorizer(&component(), &app())
+        .await
+        .unwrap()
+        .unwrap()
+        .record
+        .version;
+    let near = CachedToken {
+        token: AccessToken::new("access-NEAR-EXPIRY"),
+        expires_at: now_secs() + 300,
+    };
+    assert!(w
+        .store
+        .store_authorizer_token(&component(), &app(), "seed", version, &near, None, now_ms())
+        .await
+        .unwrap());
+    let token = manager.authorizer_token(&app()).await.unwrap();
+    assert_ne!(token.token, near.token);
+    assert_eq!(w.stub.calls("api_authorizer_token"), 1);
+}
+
+#[tokio::test]
+async fn no_token_or_secret_value_appears_in_the_logs() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    w.stub.script(
+        "api_authorizer_token",
+        [
+            Reply::errcode(40001),
+            Reply::errcode(-1),
+            Reply::json(json!({
+                "authorizer_access_token": "authorizer-token-LOGCHECK",
+                "expires_in": 7200,
+                "authorizer_refresh_token": "refresh-LOGCHECK"
+            })),
+        ],
+    );
+    let (manager, _) = instance(&w.table, &w.stub, settings()).await;
+    let token = manager.authorizer_token(&app()).await.unwrap();
+    manager
+        .invalidate_authorizer_token(&app(), &token.token)
+        .await
+        .unwrap();
+    w.stub
+        .script("api_authorizer_token", [Reply::errcode(61023)]);
+    let _ = manager.authorizer_token(&app()).await;
+
+    let logs = logs::captured();
+    assert!(
+        logs.contains("authorizer token refreshed"),
+        "the capture works"
+    );
+    assert!(logs.contains("component token refreshed"));
+    assert!(
+        logs.contains("aws_smithy"),
+        "the AWS SDK's debug output is captured too"
+    );
+    assert!(
+        logs.contains("hyper") || logs.contains("reqwest"),
+        "the HTTP stack's debug output is captured too"
+    );
+    for secret in [
+        APPSECRET,
+        "ticket@@@VALUE",
+        "component-token-",
+        "authorizer-token-",
+        "refresh-ORIGINAL",
+        "refresh-LOGCHECK",
+        "access-EXPIRED",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} appears in the logs");
+    }
+}
