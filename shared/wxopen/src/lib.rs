@@ -4,6 +4,8 @@
 pub mod clock;
 pub mod config;
 pub mod msg_crypto;
+pub mod platform;
+pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod wechat;

@@ -216,43 +216,46 @@ impl TokenManager {
 
     /// A valid component access token.
     pub async fn component_token(&self) -> Result<CachedToken, TokenError> {
+        self.component_token_within(self.margin()).await
+    }
+
+    /// A component access token with more than `margin_secs` left, refreshing it (once across
+    /// all instances) when less remains. The refresher uses a larger margin than requests do.
+    pub async fn component_token_within(&self, margin_secs: i64) -> Result<CachedToken, TokenError> {
         let key = Key::Component;
-        if let Some(token) = self.remembered(&key) {
+        let fresh = |t: &CachedToken| t.is_fresh(now_secs(), margin_secs);
+        if let Some(token) = self.remembered(&key).filter(fresh) {
             return Ok(token);
         }
         let flight = self.flight(&key);
         let _one_at_a_time = flight.lock().await;
-        if let Some(token) = self.remembered(&key) {
+        if let Some(token) = self.remembered(&key).filter(fresh) {
             return Ok(token);
         }
         let started = Instant::now();
         let mut poll = self.settings.poll;
         loop {
             let slot = self.store.load_component_token(&self.component).await?;
-            if let Some(token) = slot.token.as_ref().filter(|t| self.is_fresh(t)) {
+            if let Some(token) = slot.token.as_ref().filter(|t| fresh(t)) {
                 self.remember(key, token);
                 return Ok(token.clone());
             }
             let (now, until) = self.lease_window();
-            if lease_is_free(
-                slot.lease.as_ref().map(|l| (&l.owner, l.until_ms)),
-                &self.owner,
-                now,
-            ) {
+            if lease_is_free(slot.lease.as_ref().map(|l| (&l.owner, l.until_ms)), &self.owner, now) {
                 if let Some(leased) = self
                     .store
                     .lease_component_token(&self.component, &self.owner, now, until)
                     .await?
                 {
-                    return self.refresh_component(leased).await;
+                    return self.refresh_component(leased, margin_secs).await;
                 }
             }
             self.pause(&key, started, &mut poll).await?;
         }
     }
 
-    async fn refresh_component(&self, leased: TokenSlot) -> Result<CachedToken, TokenError> {
-        if let Some(token) = leased.token.filter(|t| self.is_fresh(t)) {
+    async fn refresh_component(&self, leased: TokenSlot, margin_secs: i64) -> Result<CachedToken, TokenError> {
+        if let Some(token) = leased.token.filter(|t| t.is_fresh(now_secs(), margin_secs)) {
             self.release_component().await;
             self.remember(Key::Component, &token);
             return Ok(token);
@@ -296,7 +299,7 @@ impl TokenManager {
         }
         // The lease was lost while WeChat answered: only a stored token may be handed out.
         let slot = self.store.load_component_token(&self.component).await?;
-        match slot.token.filter(|t| self.is_fresh(t)) {
+        match slot.token.filter(|t| t.is_fresh(now_secs(), margin_secs)) {
             Some(stored) => {
                 self.remember(Key::Component, &stored);
                 Ok(stored)
