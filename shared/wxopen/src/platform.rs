@@ -6,20 +6,25 @@ use crate::clock::{now_ms, now_secs};
 use crate::config::Config;
 use crate::msg_crypto::{CryptoError, MsgCrypto};
 use crate::state::{StateError, StateSigner};
-use crate::store::{AuthorizerPage, CachedToken, InfoSnapshot, NewAuthorization, RecoverOutcome, Store, StoreError, TicketSave};
+use crate::store::{
+    AuthorizerPage, CachedToken, InfoSnapshot, NewAuthorization, RecoverOutcome, Store, StoreError,
+    TicketSave,
+};
 use crate::tokens::{TokenError, TokenManager, TokenSettings};
 use crate::wechat::{WeChatApi, WeChatError};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use wxopen_models::api::{
-    CreatePreAuthCodeRequest, GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
-    QueryAuthRequest,
+    CreatePreAuthCodeRequest, GetAuthorizerInfoRequest, GetAuthorizerInfoResponse,
+    GetAuthorizerListRequest, QueryAuthRequest,
 };
 use wxopen_models::authorizer_info::{AccountKind, AuthorizerInfo};
 use wxopen_models::events::{ComponentEvent, EncryptedEnvelope, EventError};
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus};
-use wxopen_models::{AccessToken, AuthorizationCode, AuthorizerAppid, ComponentAppid, PermissionId};
+use wxopen_models::{
+    AccessToken, AuthorizationCode, AuthorizerAppid, ComponentAppid, PermissionId,
+};
 
 /// How long a `state` (and so an authorization session) stays valid.
 pub const STATE_LIFETIME_SECS: i64 = 30 * 60;
@@ -74,7 +79,9 @@ impl ServiceError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
     /// `timestamp`, `nonce` or `msg_signature` is missing.
-    #[error("the push is not signed: timestamp, nonce and msg_signature are required in the query")]
+    #[error(
+        "the push is not signed: timestamp, nonce and msg_signature are required in the query"
+    )]
     Unsigned,
     /// The signature does not match.
     #[error(transparent)]
@@ -142,7 +149,10 @@ pub struct PermissionView {
 /// Permission ids with their names.
 pub fn permission_views(ids: &[PermissionId]) -> Vec<PermissionView> {
     ids.iter()
-        .map(|id| PermissionView { id: *id, name: id.name() })
+        .map(|id| PermissionView {
+            id: *id,
+            name: id.name(),
+        })
         .collect()
 }
 
@@ -261,7 +271,12 @@ impl std::fmt::Debug for Platform {
 
 impl Platform {
     /// Wires the services; call once per container.
-    pub fn new(config: &Config, store: Arc<dyn Store>, wechat: Arc<dyn WeChatApi>, settings: TokenSettings) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+        wechat: Arc<dyn WeChatApi>,
+        settings: TokenSettings,
+    ) -> Self {
         let tokens = TokenManager::new(
             store.clone(),
             wechat.clone(),
@@ -293,7 +308,10 @@ impl Platform {
     }
 
     /// Creates a pre-auth code and a signed state; returns the authorization page URL.
-    pub async fn start_authorization(&self, req: &AuthorizeRequest) -> Result<String, ServiceError> {
+    pub async fn start_authorization(
+        &self,
+        req: &AuthorizeRequest,
+    ) -> Result<String, ServiceError> {
         let callback = self.callback_url.as_deref().ok_or_else(|| {
             ServiceError::invalid("not_configured", "AUTH_CALLBACK_URL is not set: the authorize function needs the callback route's public URL")
         })?;
@@ -318,19 +336,23 @@ impl Platform {
                 async move { self.wechat.create_pre_auth_code(&token, request).await }
             })
             .await?;
-        let mut redirect = url::Url::parse(callback).map_err(|e| ServiceError::invalid("not_configured", format!("AUTH_CALLBACK_URL: {e}")))?;
+        let mut redirect = url::Url::parse(callback).map_err(|e| {
+            ServiceError::invalid("not_configured", format!("AUTH_CALLBACK_URL: {e}"))
+        })?;
         redirect.query_pairs_mut().append_pair("state", &state);
         let path = if req.mobile {
             "/safe/bindcomponent"
         } else {
             "/cgi-bin/componentloginpage"
         };
-        let mut page = url::Url::parse(&format!("{}{path}", self.auth_page_base))
-            .map_err(|e| ServiceError::invalid("not_configured", format!("WECHAT_AUTH_PAGE_BASE: {e}")))?;
+        let mut page = url::Url::parse(&format!("{}{path}", self.auth_page_base)).map_err(|e| {
+            ServiceError::invalid("not_configured", format!("WECHAT_AUTH_PAGE_BASE: {e}"))
+        })?;
         {
             let mut q = page.query_pairs_mut();
             if req.mobile {
-                q.append_pair("action", "bindcomponent").append_pair("no_scan", "1");
+                q.append_pair("action", "bindcomponent")
+                    .append_pair("no_scan", "1");
             }
             q.append_pair("component_appid", self.component.as_str())
                 .append_pair("pre_auth_code", pre.pre_auth_code.expose())
@@ -359,7 +381,9 @@ impl Platform {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| ServiceError::invalid("missing_auth_code", "the request carries no auth_code: WeChat adds it when the administrator confirms; start the authorization again"))?;
-        let record = self.exchange(&AuthorizationCode::new(code), now_secs()).await?;
+        let record = self
+            .exchange(&AuthorizationCode::new(code), now_secs())
+            .await?;
         let info = match self.fetch_info(&record.authorizer_appid).await {
             Ok((info, _)) => Some(info),
             Err(e) => {
@@ -376,11 +400,19 @@ impl Platform {
             }
             url.into()
         });
-        Ok(Completed { record, info, redirect })
+        Ok(Completed {
+            record,
+            info,
+            redirect,
+        })
     }
 
     /// Exchanges an authorization code and stores the result. Returns the stored record.
-    pub async fn exchange(&self, code: &AuthorizationCode, authorized_at: i64) -> Result<AuthorizerRecord, ServiceError> {
+    pub async fn exchange(
+        &self,
+        code: &AuthorizationCode,
+        authorized_at: i64,
+    ) -> Result<AuthorizerRecord, ServiceError> {
         let request = QueryAuthRequest {
             component_appid: self.component.clone(),
             authorization_code: code.clone(),
@@ -411,7 +443,10 @@ impl Platform {
         Ok(record)
     }
 
-    async fn fetch_info(&self, appid: &AuthorizerAppid) -> Result<(GetAuthorizerInfoResponse, i64), ServiceError> {
+    async fn fetch_info(
+        &self,
+        appid: &AuthorizerAppid,
+    ) -> Result<(GetAuthorizerInfoResponse, i64), ServiceError> {
         let request = GetAuthorizerInfoRequest {
             component_appid: self.component.clone(),
             authorizer_appid: appid.clone(),
@@ -426,14 +461,25 @@ impl Platform {
             .await?;
         let json = serde_json::to_string(&info).expect("info serializes");
         self.store
-            .save_info_snapshot(&self.component, appid, &InfoSnapshot { json, fetched_at_ms: fetched_at })
+            .save_info_snapshot(
+                &self.component,
+                appid,
+                &InfoSnapshot {
+                    json,
+                    fetched_at_ms: fetched_at,
+                },
+            )
             .await?;
         Ok((info, fetched_at))
     }
 
     /// Live `api_get_authorizer_info` merged with the stored record; the snapshot is served
     /// instead when it is younger than `max_age`.
-    pub async fn authorizer_info(&self, appid: &AuthorizerAppid, max_age: Duration) -> Result<AuthorizerView, ServiceError> {
+    pub async fn authorizer_info(
+        &self,
+        appid: &AuthorizerAppid,
+        max_age: Duration,
+    ) -> Result<AuthorizerView, ServiceError> {
         let stored = self
             .store
             .load_authorizer(&self.component, appid)
@@ -469,7 +515,11 @@ impl Platform {
     }
 
     /// A page of stored authorizers.
-    pub async fn list_authorizers(&self, cursor: Option<&AuthorizerAppid>, limit: u32) -> Result<AuthorizerPage, ServiceError> {
+    pub async fn list_authorizers(
+        &self,
+        cursor: Option<&AuthorizerAppid>,
+        limit: u32,
+    ) -> Result<AuthorizerPage, ServiceError> {
         Ok(self
             .store
             .list_authorizers(&self.component, cursor.map(AuthorizerAppid::as_str), limit)
@@ -478,9 +528,15 @@ impl Platform {
 
     /// A valid access token for `appid`. `invalid` is a token the caller saw rejected
     /// (40001/42001): it is dropped first, if it is still the stored one.
-    pub async fn authorizer_token(&self, appid: &AuthorizerAppid, invalid: Option<&AccessToken>) -> Result<TokenGrant, ServiceError> {
+    pub async fn authorizer_token(
+        &self,
+        appid: &AuthorizerAppid,
+        invalid: Option<&AccessToken>,
+    ) -> Result<TokenGrant, ServiceError> {
         if let Some(failed) = invalid {
-            self.tokens.invalidate_authorizer_token(appid, failed).await?;
+            self.tokens
+                .invalidate_authorizer_token(appid, failed)
+                .await?;
         }
         let token = self.tokens.authorizer_token(appid).await?;
         Ok(TokenGrant {
@@ -494,9 +550,15 @@ impl Platform {
     /// anything but the envelope is parsed.
     pub async fn handle_push(&self, push: &Push<'_>) -> Result<PushOutcome, ServiceError> {
         if push.body.len() > MAX_PUSH_BYTES {
-            return Err(PushError::TooLarge { len: push.body.len(), max: MAX_PUSH_BYTES }.into());
+            return Err(PushError::TooLarge {
+                len: push.body.len(),
+                max: MAX_PUSH_BYTES,
+            }
+            .into());
         }
-        let (Some(timestamp), Some(nonce), Some(signature)) = (push.timestamp, push.nonce, push.msg_signature) else {
+        let (Some(timestamp), Some(nonce), Some(signature)) =
+            (push.timestamp, push.nonce, push.msg_signature)
+        else {
             return Err(PushError::Unsigned.into());
         };
         if let Some(kind) = push.encrypt_type.filter(|k| !k.eq_ignore_ascii_case("aes")) {
@@ -508,10 +570,15 @@ impl Platform {
         self.crypto
             .verify_signature(timestamp, nonce, &envelope.encrypt, signature)
             .map_err(PushError::BadSignature)?;
-        let xml = self.crypto.decrypt(&envelope.encrypt).map_err(|e| match e {
-            CryptoError::AppidMismatch { expected, found } => PushError::WrongComponent { expected, found },
-            other => PushError::Undecryptable(other),
-        })?;
+        let xml = self
+            .crypto
+            .decrypt(&envelope.encrypt)
+            .map_err(|e| match e {
+                CryptoError::AppidMismatch { expected, found } => {
+                    PushError::WrongComponent { expected, found }
+                }
+                other => PushError::Undecryptable(other),
+            })?;
         let event = ComponentEvent::parse_xml(&xml).map_err(PushError::Malformed)?;
         if event.component_appid() != &self.component {
             return Err(PushError::WrongComponent {
@@ -522,14 +589,22 @@ impl Platform {
         }
         tracing::info!(info_type = event.info_type(), "push verified");
         match event {
-            ComponentEvent::VerifyTicket(e) => Ok(match self.store.save_ticket(&self.component, &e.ticket, e.create_time).await? {
-                TicketSave::Saved => PushOutcome::TicketStored,
-                TicketSave::Stale { .. } => PushOutcome::TicketStale,
-            }),
+            ComponentEvent::VerifyTicket(e) => Ok(
+                match self
+                    .store
+                    .save_ticket(&self.component, &e.ticket, e.create_time)
+                    .await?
+                {
+                    TicketSave::Saved => PushOutcome::TicketStored,
+                    TicketSave::Stale { .. } => PushOutcome::TicketStale,
+                },
+            ),
             ComponentEvent::Authorized(e) | ComponentEvent::UpdateAuthorized(e) => {
                 match self.exchange(&e.authorization_code, e.create_time).await {
                     Ok(record) => Ok(PushOutcome::Authorized(record)),
-                    Err(ServiceError::Token(TokenError::WeChat(WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired))) => {
+                    Err(ServiceError::Token(TokenError::WeChat(
+                        WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired,
+                    ))) => {
                         tracing::info!(authorizer = %e.authorizer_appid, "the pushed authorization code was already used or expired");
                         Ok(PushOutcome::CodeAlreadyUsed(e.authorizer_appid))
                     }
@@ -538,7 +613,12 @@ impl Platform {
             }
             ComponentEvent::Unauthorized(e) => Ok(PushOutcome::Revoked(
                 self.store
-                    .revoke_authorizer(&self.component, &e.authorizer_appid, e.create_time, now_ms())
+                    .revoke_authorizer(
+                        &self.component,
+                        &e.authorizer_appid,
+                        e.create_time,
+                        now_ms(),
+                    )
                     .await?,
             )),
             ComponentEvent::Other { info_type, .. } => Ok(PushOutcome::Ignored(info_type)),
@@ -548,7 +628,11 @@ impl Platform {
     /// The scheduled job: renew the component token when under 20 minutes remain, then
     /// reconcile stored authorizers with `api_get_authorizer_list`.
     pub async fn refresh(&self) -> Result<RefreshReport, ServiceError> {
-        let before = self.store.load_component_token(&self.component).await?.token;
+        let before = self
+            .store
+            .load_component_token(&self.component)
+            .await?
+            .token;
         let token = self
             .tokens
             .component_token_within(REFRESHER_MARGIN.as_secs() as i64)
@@ -577,7 +661,13 @@ impl Platform {
             for item in &page.list {
                 match self
                     .store
-                    .recover_refresh_token(&self.component, &item.authorizer_appid, &item.refresh_token, item.auth_time, now_ms())
+                    .recover_refresh_token(
+                        &self.component,
+                        &item.authorizer_appid,
+                        &item.refresh_token,
+                        item.auth_time,
+                        now_ms(),
+                    )
                     .await?
                 {
                     RecoverOutcome::Added => report.authorizers_added += 1,

@@ -20,10 +20,14 @@ pub enum StateError {
     #[error("the request carries no state: start the authorization from the platform's authorize link, not by opening this address directly")]
     Missing,
     /// Not in the expected shape.
-    #[error("the state is malformed: start the authorization again from the platform's authorize link")]
+    #[error(
+        "the state is malformed: start the authorization again from the platform's authorize link"
+    )]
     Malformed,
     /// The signature does not match.
-    #[error("the state's signature does not match: it was not issued by this platform or was altered")]
+    #[error(
+        "the state's signature does not match: it was not issued by this platform or was altered"
+    )]
     Forged,
     /// Past its expiry.
     #[error("the authorization session has expired: start the authorization again")]
@@ -66,8 +70,8 @@ impl StateSigner {
     }
 
     fn mac(&self, payload: &str) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(self.key.expose().as_bytes()).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(self.key.expose().as_bytes())
+            .expect("HMAC takes any key length");
         mac.update(payload.as_bytes());
         mac
     }
@@ -91,9 +95,14 @@ impl StateSigner {
 
     /// Checks the signature (in constant time), then the expiry against `now` (epoch seconds).
     pub fn verify(&self, state: Option<&str>, now: i64) -> Result<VerifiedState, StateError> {
-        let state = state.map(str::trim).filter(|s| !s.is_empty()).ok_or(StateError::Missing)?;
+        let state = state
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(StateError::Missing)?;
         let (payload, sig) = state.rsplit_once('.').ok_or(StateError::Malformed)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| StateError::Malformed)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| StateError::Malformed)?;
         self.mac(payload)
             .verify_slice(&sig)
             .map_err(|_| StateError::Forged)?;
@@ -107,7 +116,9 @@ impl StateSigner {
         if expires_at < now {
             return Err(StateError::Expired);
         }
-        let ext = URL_SAFE_NO_PAD.decode(ext).map_err(|_| StateError::Malformed)?;
+        let ext = URL_SAFE_NO_PAD
+            .decode(ext)
+            .map_err(|_| StateError::Malformed)?;
         let ext = String::from_utf8(ext).map_err(|_| StateError::Malformed)?;
         Ok(VerifiedState {
             ext: (!ext.is_empty()).then_some(ext),
@@ -127,10 +138,20 @@ mod tests {
     #[test]
     fn an_issued_state_verifies_and_carries_ext() {
         let s = signer().issue(Some("tenant=42&x=ü"), 1000).unwrap();
-        assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{s}");
+        assert!(
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            "{s}"
+        );
         let v = signer().verify(Some(&s), 999).unwrap();
         assert_eq!(v.ext.as_deref(), Some("tenant=42&x=ü"));
-        assert_eq!(signer().verify(Some(&signer().issue(None, 1000).unwrap()), 0).unwrap().ext, None);
+        assert_eq!(
+            signer()
+                .verify(Some(&signer().issue(None, 1000).unwrap()), 0)
+                .unwrap()
+                .ext,
+            None
+        );
     }
 
     #[test]
@@ -138,13 +159,18 @@ mod tests {
         let s = signer().issue(None, 1000).unwrap();
         assert_eq!(signer().verify(None, 0), Err(StateError::Missing));
         assert_eq!(signer().verify(Some(""), 0), Err(StateError::Missing));
-        assert_eq!(signer().verify(Some("garbage"), 0), Err(StateError::Malformed));
+        assert_eq!(
+            signer().verify(Some("garbage"), 0),
+            Err(StateError::Malformed)
+        );
         assert_eq!(signer().verify(Some(&s), 1001), Err(StateError::Expired));
         let other = StateSigner::new(Secret::new("z".repeat(32)));
         assert_eq!(other.verify(Some(&s), 0), Err(StateError::Forged));
         // Moving the expiry forward breaks the signature.
         let tampered = s.replacen(".1000.", ".9999.", 1);
         assert_eq!(signer().verify(Some(&tampered), 0), Err(StateError::Forged));
-        assert!(signer().issue(Some(&"x".repeat(MAX_EXT_LEN + 1)), 0).is_err());
+        assert!(signer()
+            .issue(Some(&"x".repeat(MAX_EXT_LEN + 1)), 0)
+            .is_err());
     }
 }

@@ -221,7 +221,10 @@ impl TokenManager {
 
     /// A component access token with more than `margin_secs` left, refreshing it (once across
     /// all instances) when less remains. The refresher uses a larger margin than requests do.
-    pub async fn component_token_within(&self, margin_secs: i64) -> Result<CachedToken, TokenError> {
+    pub async fn component_token_within(
+        &self,
+        margin_secs: i64,
+    ) -> Result<CachedToken, TokenError> {
         let key = Key::Component;
         let fresh = |t: &CachedToken| t.is_fresh(now_secs(), margin_secs);
         if let Some(token) = self.remembered(&key).filter(fresh) {
@@ -241,7 +244,11 @@ impl TokenManager {
                 return Ok(token.clone());
             }
             let (now, until) = self.lease_window();
-            if lease_is_free(slot.lease.as_ref().map(|l| (&l.owner, l.until_ms)), &self.owner, now) {
+            if lease_is_free(
+                slot.lease.as_ref().map(|l| (&l.owner, l.until_ms)),
+                &self.owner,
+                now,
+            ) {
                 if let Some(leased) = self
                     .store
                     .lease_component_token(&self.component, &self.owner, now, until)
@@ -254,7 +261,11 @@ impl TokenManager {
         }
     }
 
-    async fn refresh_component(&self, leased: TokenSlot, margin_secs: i64) -> Result<CachedToken, TokenError> {
+    async fn refresh_component(
+        &self,
+        leased: TokenSlot,
+        margin_secs: i64,
+    ) -> Result<CachedToken, TokenError> {
         if let Some(token) = leased.token.filter(|t| t.is_fresh(now_secs(), margin_secs)) {
             self.release_component().await;
             self.remember(Key::Component, &token);

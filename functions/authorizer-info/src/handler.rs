@@ -1,0 +1,116 @@
+//! `GET /authorizers/{appid}[?max_age_seconds=]`, `GET /authorizers[?cursor=&limit=]`, and direct
+//! invocation `{"authorizer_appid": "...", "max_age_seconds": 0}` (or `{"cursor", "limit"}` to
+//! list): live `api_get_authorizer_info` merged with the stored record, or the snapshot when it
+//! is younger than `max_age_seconds`.
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use std::time::Duration;
+use wxopen::platform::Platform;
+use wxopen_lambda::request::{finish, is_direct, json, payload, query};
+use wxopen_lambda::ApiError;
+use wxopen_models::AuthorizerAppid;
+
+/// Default page size of the listing.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size of the listing.
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    authorizer_appid: Option<String>,
+    max_age_seconds: Option<serde_json::Value>,
+    cursor: Option<String>,
+    limit: Option<serde_json::Value>,
+}
+
+fn number(name: &'static str, v: Option<serde_json::Value>) -> Result<Option<u64>, ApiError> {
+    let text = match v {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+        Some(other) => other.to_string(),
+    };
+    text.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::bad_request(
+            format!("invalid_{name}"),
+            format!("{name} must be a non-negative whole number, not {text:?}"),
+        )
+    })
+}
+
+/// The `{appid}` path parameter, or else the last path segment when it names an AppID: a
+/// function must not depend on the path it is mounted at.
+fn appid_from_path(req: &Request) -> Option<String> {
+    if let Some(appid) = req.path_parameters_ref().and_then(|p| p.first("appid")) {
+        return Some(appid.to_owned());
+    }
+    let last = req
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    (!last.is_empty() && last != "authorizers" && last != "authorizer-info")
+        .then(|| last.to_owned())
+}
+
+/// Handles one request.
+pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+    let direct = is_direct(&req);
+    let result = async {
+        let params = if direct {
+            payload::<Params>(&req)?
+        } else {
+            let q = |n: &str| query(&req, n).map(serde_json::Value::String);
+            Params {
+                authorizer_appid: appid_from_path(&req),
+                max_age_seconds: q("max_age_seconds"),
+                cursor: query(&req, "cursor"),
+                limit: q("limit"),
+            }
+        };
+        match params.authorizer_appid.filter(|a| !a.trim().is_empty()) {
+            Some(appid) => {
+                let appid = AuthorizerAppid::parse(appid.trim()).map_err(|e| {
+                    ApiError::bad_request("invalid_authorizer_appid", e.to_string())
+                })?;
+                let max_age = number("max_age_seconds", params.max_age_seconds)?.unwrap_or(0);
+                let view = platform
+                    .authorizer_info(&appid, Duration::from_secs(max_age))
+                    .await?;
+                Ok(json(200, &view))
+            }
+            None => {
+                let limit = number("limit", params.limit)?.unwrap_or(u64::from(DEFAULT_LIMIT));
+                if limit == 0 || limit > u64::from(MAX_LIMIT) {
+                    return Err(ApiError::bad_request(
+                        "invalid_limit",
+                        format!("limit must be between 1 and {MAX_LIMIT}"),
+                    ));
+                }
+                let cursor = params
+                    .cursor
+                    .filter(|c| !c.is_empty())
+                    .map(AuthorizerAppid::parse)
+                    .transpose()
+                    .map_err(|_| {
+                        ApiError::bad_request(
+                            "invalid_cursor",
+                            "cursor must be the next_cursor of a previous page",
+                        )
+                    })?;
+                let page = platform
+                    .list_authorizers(cursor.as_ref(), limit as u32)
+                    .await?;
+                Ok(json(
+                    200,
+                    &serde_json::json!({ "items": page.items, "next_cursor": page.next_cursor }),
+                ))
+            }
+        }
+    }
+    .await;
+    finish(direct, result)
+}

@@ -1,0 +1,43 @@
+//! `POST /wechat/events?timestamp=&nonce=&encrypt_type=aes&msg_signature=`: the authorization
+//! event URL. Signature first, then decryption, then dispatch; replies `success` when handled
+//! or when the push is a valid one of a kind that needs no action.
+
+use lambda_http::{Body, Request, Response};
+use wxopen::platform::{Platform, Push, PushOutcome};
+use wxopen_lambda::request::{finish, is_direct, query, text};
+use wxopen_lambda::ApiError;
+
+/// Handles one request.
+pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+    let direct = is_direct(&req);
+    let result = async {
+        let (timestamp, nonce, signature, encrypt_type) = (
+            query(&req, "timestamp"),
+            query(&req, "nonce"),
+            query(&req, "msg_signature"),
+            query(&req, "encrypt_type"),
+        );
+        let body: &[u8] = match req.body() {
+            Body::Empty => b"",
+            body => body.as_ref(),
+        };
+        let outcome = platform
+            .handle_push(&Push {
+                timestamp: timestamp.as_deref(),
+                nonce: nonce.as_deref(),
+                msg_signature: signature.as_deref(),
+                encrypt_type: encrypt_type.as_deref(),
+                body,
+            })
+            .await?;
+        match &outcome {
+            PushOutcome::Ignored(kind) => {
+                tracing::info!(info_type = %kind, "push of a kind that needs no action")
+            }
+            other => tracing::info!(outcome = ?std::mem::discriminant(other), "push handled"),
+        }
+        Ok(text(200, "success"))
+    }
+    .await;
+    finish(direct, result)
+}

@@ -1,0 +1,15 @@
+//! `refresher` on Lambda: a scheduled event keeps the component token fresh and reconciles
+//! authorizers with WeChat's list.
+
+use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    wxopen_lambda::wiring::init_tracing();
+    let platform = wxopen_lambda::wiring::platform_from_env().await?;
+    run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let platform = platform.clone();
+        async move { refresher::handler::handle(&platform, event.payload).await }
+    }))
+    .await
+}

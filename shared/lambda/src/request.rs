@@ -1,0 +1,102 @@
+//! Reading requests: HTTP API events and direct invocations (lambda_http's `pass_through`).
+
+use crate::ApiError;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// True when the function was invoked directly with a JSON payload, not through API Gateway.
+pub fn is_direct(req: &Request) -> bool {
+    matches!(req.request_context_ref(), Some(RequestContext::PassThrough))
+}
+
+/// A query parameter, trimmed, `None` when absent or empty.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// True when the client prefers an HTML page (a person's browser).
+pub fn accepts_html(req: &Request) -> bool {
+    req.headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// The JSON payload of a direct invocation (or a JSON request body).
+pub fn payload<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => b"{}",
+        body => body.as_ref(),
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_payload",
+            format!("the payload is not the expected JSON object: {e}"),
+        )
+    })
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(Body::Text(
+            serde_json::to_string(value).expect("the value serializes"),
+        ))
+        .expect("a valid response")
+}
+
+/// A 302 redirect.
+pub fn redirect(location: &str) -> Response<Body> {
+    Response::builder()
+        .status(302)
+        .header("location", location)
+        .header("cache-control", "no-store")
+        .body(Body::Empty)
+        .expect("a valid response")
+}
+
+/// An HTML page.
+pub fn html(status: u16, page: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .body(Body::Text(page))
+        .expect("a valid response")
+}
+
+/// A plain-text response.
+pub fn text(status: u16, body: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Body::Text(body.to_owned()))
+        .expect("a valid response")
+}
+
+/// The result of a handler: for a direct invocation an error is a Lambda error; for HTTP it is
+/// a response with the contract's body.
+pub fn finish(
+    direct: bool,
+    result: Result<Response<Body>, ApiError>,
+) -> Result<Response<Body>, ApiError> {
+    match result {
+        Ok(resp) => Ok(resp),
+        Err(e) if direct => {
+            tracing::warn!(code = %e.code, status = e.status, "request failed");
+            Err(e)
+        }
+        Err(e) => {
+            tracing::warn!(code = %e.code, status = e.status, "request failed");
+            Ok(e.to_response())
+        }
+    }
+}
