@@ -26,8 +26,9 @@ if [ ! -x "${venv}/bin/python" ]; then
   fi
 fi
 
-# Pinned so that every machine tests against the same server.
-requirements="moto[server]==5.2.5"
+# Pinned so that every machine tests against the same server. wechatpy is an independent
+# implementation of the push encryption, used by the events tests to seal pushes.
+requirements="moto[server]==5.2.5 wechatpy==1.8.18 cryptography"
 stamp="${venv}/.installed"
 if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${requirements}" ]; then
   log "installing ${requirements} into ${venv}"

@@ -3,5 +3,6 @@
 //! `template.yaml` on the DynamoDB-compatible server (moto) that `make test` starts.
 
 pub mod dynamo;
+pub mod functions;
 pub mod logs;
 pub mod wechat_stub;

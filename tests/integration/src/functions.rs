@@ -1,0 +1,318 @@
+//! Running the functions' handlers as Lambda would: real API Gateway HTTP API (v2) events and
+//! direct payloads, parsed by lambda_http itself, against moto and a loopback WeChat stand-in.
+
+use crate::dynamo;
+use crate::wechat_stub::StubWeChat;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use wxopen::clock::now_secs;
+use wxopen::config::Config;
+use wxopen::platform::Platform;
+use wxopen::store::DynamoStore;
+use wxopen::tokens::TokenSettings;
+use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen_models::events::EncryptedEnvelope;
+use wxopen_models::{ComponentAppid, VerifyTicket};
+
+/// The component AppID of the test platform.
+pub const COMPONENT: &str = "wx1234567890abcdef";
+/// Its message token (a test value).
+pub const MSG_TOKEN: &str = "test-msg-token";
+/// Its EncodingAESKey: 43 characters, trailing bits set, as real keys have.
+pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+/// Its AppSecret (a test value, checked never to appear in logs).
+pub const APPSECRET: &str = "test-appsecret-NEVER-LOGGED";
+/// Its state key.
+pub const STATE_SECRET: &str = "test-state-secret-0123456789abcdef";
+/// The public callback URL the test platform announces.
+pub const CALLBACK_URL: &str = "https://platform.example/wechat/callback";
+
+/// One platform on a fresh table, with WeChat on a loopback stand-in.
+pub struct TestEnv {
+    /// The table.
+    pub table: String,
+    /// WeChat.
+    pub stub: StubWeChat,
+    /// The store, for checking DynamoDB afterwards.
+    pub store: DynamoStore,
+    /// The services, as one container builds them.
+    pub platform: Arc<Platform>,
+    /// The variables the platform was configured with.
+    pub vars: HashMap<String, String>,
+}
+
+impl TestEnv {
+    /// A platform with the default test variables.
+    pub async fn new() -> Self {
+        Self::with(&[]).await
+    }
+
+    /// A platform with extra or overridden variables.
+    pub async fn with(extra: &[(&str, &str)]) -> Self {
+        crate::logs::capture();
+        let client = dynamo::client().await;
+        let table = dynamo::create_table(&client).await;
+        let stub = StubWeChat::start().await;
+        Self::on(table, stub, extra).await
+    }
+
+    /// A platform on an existing table and stand-in (a second container of the same stack).
+    pub async fn on(table: String, stub: StubWeChat, extra: &[(&str, &str)]) -> Self {
+        let mut vars: HashMap<String, String> = [
+            ("WECHAT_COMPONENT_APPID", COMPONENT),
+            ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+            ("WECHAT_MSG_TOKEN", MSG_TOKEN),
+            ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+            ("AUTH_CALLBACK_URL", CALLBACK_URL),
+            ("AUTH_STATE_SECRET", STATE_SECRET),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        vars.insert("TABLE_NAME".into(), table.clone());
+        vars.insert("WECHAT_API_BASE".into(), stub.base_url.clone());
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config =
+            Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
+        let store = DynamoStore::new(dynamo::client().await, &table);
+        let wechat = HttpWeChat::new(
+            &config.api_base,
+            Duration::from_secs(2),
+            RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(20),
+            },
+        );
+        let settings = TokenSettings {
+            wait: Duration::from_secs(5),
+            poll: Duration::from_millis(20),
+            ..TokenSettings::default()
+        };
+        let platform = Arc::new(Platform::new(
+            &config,
+            Arc::new(store.clone()),
+            Arc::new(wechat),
+            settings,
+        ));
+        Self {
+            table,
+            stub,
+            store,
+            platform,
+            vars,
+        }
+    }
+
+    /// Stores a current ticket, as the first push would.
+    pub async fn seed_ticket(&self) {
+        use wxopen::store::Store;
+        self.store
+            .save_ticket(
+                &component(),
+                &VerifyTicket::new("ticket@@@seeded"),
+                now_secs(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// The test component AppID.
+pub fn component() -> ComponentAppid {
+    ComponentAppid::parse(COMPONENT).unwrap()
+}
+
+/// An API Gateway HTTP API (payload 2.0) event, parsed by lambda_http as the runtime would.
+pub fn http_event(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Request {
+    parse_event(http_event_json(method, path, query, headers, body))
+}
+
+/// A `GET /authorizers/{appid}` event as the HTTP API sends it, with the path parameter.
+pub fn http_event_with_path_param(path: &str, appid: &str, query: &[(&str, &str)]) -> Request {
+    let mut event = http_event_json("GET", path, query, &[], None);
+    event["routeKey"] = "GET /authorizers/{appid}".into();
+    event["requestContext"]["routeKey"] = "GET /authorizers/{appid}".into();
+    event["pathParameters"] = json!({ "appid": appid });
+    parse_event(event)
+}
+
+fn string_map(pairs: &[(&str, &str)]) -> Value {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn http_event_json(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Value {
+    let raw_query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query.iter().copied())
+        .finish();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": string_map(headers),
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api1234567",
+            "domainName": "api1234567.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "api1234567",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": "integration-test"},
+            "requestId": "request-id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "21/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795262400000i64
+        },
+        "isBase64Encoded": false
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = string_map(query);
+    }
+    if let Some(body) = body {
+        event["body"] = Value::String(body.to_owned());
+    }
+    event
+}
+
+/// A direct invocation with a JSON payload (lambda_http's pass-through).
+pub fn direct(payload: Value) -> Request {
+    parse_event(payload)
+}
+
+fn parse_event(event: Value) -> Request {
+    let parsed: LambdaRequest =
+        serde_json::from_value(event).expect("lambda_http parses the event");
+    Request::from(parsed)
+}
+
+/// The body of a response as text.
+pub fn body_text(resp: &Response<Body>) -> String {
+    match resp.body() {
+        Body::Empty => String::new(),
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The body of a response as JSON.
+pub fn body_json(resp: &Response<Body>) -> Value {
+    serde_json::from_str(&body_text(resp))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", body_text(resp)))
+}
+
+/// A header of a response.
+pub fn header(resp: &Response<Body>, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// A push sealed by wechatpy (an implementation independent of this project), as WeChat sends
+/// it: the body and the query parameters.
+pub struct WeChatPush {
+    /// The XML body.
+    pub body: String,
+    /// timestamp, nonce, encrypt_type, msg_signature.
+    pub query: Vec<(String, String)>,
+}
+
+impl WeChatPush {
+    /// The query as pairs of &str.
+    pub fn query(&self) -> Vec<(&str, &str)> {
+        self.query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+/// Seals `xml` for `appid` with wechatpy through the project's venv.
+pub fn seal_with_wechatpy(xml: &str, appid: &str) -> WeChatPush {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let python = format!("{root}/.venv/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/wechatpy_seal.py");
+    let timestamp = now_secs().to_string();
+    let nonce = format!("{:x}", rand_nonce());
+    let input = json!({"token": MSG_TOKEN, "encoding_aes_key": AES_KEY, "appid": appid, "xml": xml, "timestamp": timestamp, "nonce": nonce});
+    let mut child = std::process::Command::new(&python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python} could not start ({e}): run the tests with `make test`, which installs wechatpy"));
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "wechatpy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sealed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body = EncryptedEnvelope {
+        app_id: Some(appid.to_owned()),
+        to_user_name: None,
+        encrypt: sealed["encrypt"].as_str().unwrap().to_owned(),
+    }
+    .to_xml();
+    WeChatPush {
+        body,
+        query: vec![
+            ("signature".into(), "unused-plain-signature".into()),
+            ("timestamp".into(), timestamp),
+            ("nonce".into(), nonce),
+            ("encrypt_type".into(), "aes".into()),
+            (
+                "msg_signature".into(),
+                sealed["msg_signature"].as_str().unwrap().to_owned(),
+            ),
+        ],
+    }
+}
+
+fn rand_nonce() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::Instant::now())
+}
+
+/// A decrypted push body, as WeChat writes it.
+pub fn push_xml(info_type: &str, fields: &[(&str, &str)]) -> String {
+    let mut xml = format!(
+        "<xml><AppId><![CDATA[{COMPONENT}]]></AppId><CreateTime>{}</CreateTime><InfoType><![CDATA[{info_type}]]></InfoType>",
+        now_secs()
+    );
+    for (k, v) in fields {
+        xml.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));
+    }
+    xml.push_str("</xml>");
+    xml
+}
