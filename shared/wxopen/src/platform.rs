@@ -611,16 +611,19 @@ impl Platform {
                     Err(other) => Err(other),
                 }
             }
-            ComponentEvent::Unauthorized(e) => Ok(PushOutcome::Revoked(
-                self.store
+            ComponentEvent::Unauthorized(e) => {
+                let revoked = self
+                    .store
                     .revoke_authorizer(
                         &self.component,
                         &e.authorizer_appid,
                         e.create_time,
                         now_ms(),
                     )
-                    .await?,
-            )),
+                    .await?;
+                self.tokens.forget_authorizer(&e.authorizer_appid);
+                Ok(PushOutcome::Revoked(revoked))
+            }
             ComponentEvent::Other { info_type, .. } => Ok(PushOutcome::Ignored(info_type)),
         }
     }

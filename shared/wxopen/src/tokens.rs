@@ -506,6 +506,15 @@ impl TokenManager {
         }
     }
 
+    /// Forgets whatever this container remembers for `appid` (after a revocation). Other
+    /// containers re-read DynamoDB within [`TokenSettings::memory_ttl`].
+    pub fn forget_authorizer(&self, appid: &AuthorizerAppid) {
+        self.memory
+            .lock()
+            .expect("memory cache lock")
+            .remove(&Key::Authorizer(appid.clone()));
+    }
+
     /// Drops an authorizer's access token if it is still `failed` (a caller got 40001/42001).
     pub async fn invalidate_authorizer_token(
         &self,
