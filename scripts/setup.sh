@@ -27,8 +27,9 @@ if [ ! -x "${venv}/bin/python" ]; then
 fi
 
 # Pinned so that every machine tests against the same server. wechatpy is an independent
-# implementation of the push encryption, used by the events tests to seal pushes.
-requirements="moto[server]==5.2.5 wechatpy==1.8.18 cryptography"
+# implementation of the push encryption, used by the events tests to seal pushes; cargo-lambda
+# runs the functions under the Lambda runtime emulator.
+requirements="moto[server]==5.2.5 wechatpy==1.8.18 cryptography cargo-lambda==1.9.2"
 stamp="${venv}/.installed"
 if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${requirements}" ]; then
   log "installing ${requirements} into ${venv}"

@@ -157,7 +157,8 @@ fn string_map(pairs: &[(&str, &str)]) -> Value {
         .into()
 }
 
-fn http_event_json(
+/// The JSON of an API Gateway HTTP API (payload 2.0) event.
+pub fn http_event_json(
     method: &str,
     path: &str,
     query: &[(&str, &str)],

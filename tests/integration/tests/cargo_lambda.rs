@@ -1,0 +1,305 @@
+//! Every function as deployed: built and run by `cargo lambda watch` (the Lambda runtime
+//! emulator) with its environment wired, invoked with `cargo lambda invoke`. This proves the
+//! binaries, their event parsing and their cold-start wiring, not just the handlers.
+
+use integration_tests::dynamo;
+use integration_tests::functions::*;
+use integration_tests::wechat_stub::StubWeChat;
+use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn cargo_lambda() -> PathBuf {
+    let path = PathBuf::from(ROOT).join(".venv/bin/cargo-lambda");
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `make test`, which installs cargo-lambda",
+        path.display()
+    );
+    path
+}
+
+/// `cargo lambda watch`, stopped with its whole process group when dropped.
+struct Watch {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Watch {
+    fn start(vars: &[(String, String)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = PathBuf::from(ROOT).join(format!("target/cargo-lambda-watch-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(cargo_lambda());
+        cmd.args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ]);
+        for (k, v) in vars {
+            cmd.arg("--env-var").arg(format!("{k}={v}"));
+        }
+        let child = cmd
+            .current_dir(ROOT)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let watch = Self { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not listen: {}",
+                watch.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        watch
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `cargo lambda invoke`: Ok with the function's JSON result, Err with the error output.
+    fn invoke(&self, function: &str, payload: &Value) -> Result<Value, String> {
+        let out = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &self.port.to_string(),
+                "--output-format",
+                "json",
+                "--data-ascii",
+            ])
+            .arg(payload.to_string())
+            .current_dir(ROOT)
+            .output()
+            .expect("cargo lambda invoke runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() {
+            serde_json::from_str(&stdout).map_err(|e| format!("not JSON ({e}): {stdout} {stderr}"))
+        } else {
+            Err(format!("{stdout}\n{stderr}"))
+        }
+    }
+}
+
+fn http(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Value {
+    http_event_json(method, path, query, headers, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_invoke() {
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let stub = StubWeChat::start().await;
+    let mut vars: Vec<(String, String)> = [
+        ("WECHAT_COMPONENT_APPID", COMPONENT),
+        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
+        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+        ("AUTH_CALLBACK_URL", CALLBACK_URL),
+        ("AUTH_STATE_SECRET", STATE_SECRET),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    vars.push(("TABLE_NAME".into(), table.clone()));
+    vars.push(("WECHAT_API_BASE".into(), stub.base_url.clone()));
+    vars.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+    for name in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        vars.push((
+            name.into(),
+            std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by make test")),
+        ));
+    }
+    let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
+        .await
+        .unwrap();
+    let invoke = |function: &'static str, payload: Value| {
+        let watch = &watch;
+        async move { tokio::task::block_in_place(|| watch.invoke(function, &payload)) }
+    };
+    let appid = "wxf8b4f85f3a794e77";
+
+    // events: an API Gateway POST carrying a ticket sealed by wechatpy.
+    let push = seal_with_wechatpy(
+        &push_xml(
+            "component_verify_ticket",
+            &[("ComponentVerifyTicket", "ticket@@@watch")],
+        ),
+        COMPONENT,
+    );
+    let resp = invoke(
+        "events",
+        http(
+            "POST",
+            "/wechat/events",
+            &push.query(),
+            &[("content-type", "text/xml")],
+            Some(&push.body),
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("events: {e}\n{}", watch.log_text()));
+    assert_eq!(
+        (resp["statusCode"].clone(), resp["body"].clone()),
+        (json!(200), json!("success")),
+        "{resp}"
+    );
+
+    // authorize: a 302 to the authorization page.
+    let resp = invoke(
+        "authorize",
+        http("GET", "/wechat/authorize", &[("auth_type", "3")], &[], None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 302, "{resp}");
+    let location = resp["headers"]["location"].as_str().unwrap().to_owned();
+    let page = url::Url::parse(&location).unwrap();
+    let redirect_uri = page
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    let state = url::Url::parse(&redirect_uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+
+    // callback: the exchange, stored, and the result page.
+    let resp = invoke(
+        "callback",
+        http(
+            "GET",
+            "/wechat/callback",
+            &[("auth_code", "queryauthcode@@@watch"), ("state", &state)],
+            &[("accept", "text/html")],
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert!(resp["body"].as_str().unwrap().contains(appid));
+
+    // exchange: a direct invocation returns the record, never a token.
+    let resp = invoke(
+        "exchange",
+        json!({"authorization_code": "queryauthcode@@@again"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (resp["authorizer_appid"].clone(), resp["status"].clone()),
+        (json!(appid), json!("authorized"))
+    );
+    assert!(!resp.to_string().contains("QXjUqNqf"));
+
+    // authorizer-info: the HTTP API route with its path parameter...
+    let mut event = http("GET", &format!("/authorizers/{appid}"), &[], &[], None);
+    event["pathParameters"] = json!({"appid": appid});
+    let resp = invoke("authorizer-info", event).await.unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let body: Value = serde_json::from_str(resp["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["account_kind"], "official_account");
+    // ...and plain HTTP where `cargo lambda watch` mounts it, whatever the prefix.
+    let url = format!(
+        "http://127.0.0.1:{}/lambda-url/authorizer-info/{appid}?max_age_seconds=600",
+        watch.port
+    );
+    let answer: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (
+            answer["authorizer_appid"].clone(),
+            answer["info_source"].clone()
+        ),
+        (json!(appid), json!("snapshot"))
+    );
+
+    // authorizer-token: a direct invocation.
+    let resp = invoke("authorizer-token", json!({"authorizer_appid": appid}))
+        .await
+        .unwrap();
+    assert_eq!(resp["authorizer_appid"], appid);
+    assert!(resp["expires_at"].as_i64().unwrap() > wxopen::clock::now_secs());
+    let err = invoke("authorizer-token", json!({"authorizer_appid": "wxnobody"}))
+        .await
+        .unwrap_err();
+    assert!(err.contains("unknown_authorizer"), "{err}");
+
+    // refresher: a scheduled event.
+    let scheduled = json!({"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-21T12:00:00Z", "region": "us-east-1", "resources": [], "detail": {}});
+    let resp = invoke("refresher", scheduled).await.unwrap();
+    assert_eq!(resp["authorizers_listed"], 0, "{resp}");
+    assert!(resp["component_token_expires_at"].as_i64().is_some());
+
+    // The functions logged JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) and no secret.
+    let log = watch.log_text();
+    assert!(log.contains("\"authorization stored\""), "{log}");
+    for secret in [APPSECRET, "ticket@@@watch", "QXjUqNqf", "dTo-YCXPL4llX"] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} in the cargo lambda watch log"
+        );
+    }
+}
