@@ -30,6 +30,10 @@ use wxopen_models::{
 pub const STATE_LIFETIME_SECS: i64 = 30 * 60;
 /// The refresher renews the component token when less than this remains.
 pub const REFRESHER_MARGIN: Duration = Duration::from_secs(20 * 60);
+/// How long the record of an exchanged code is kept (codes live 10 minutes at most).
+pub const EXCHANGED_CODE_TTL_SECS: i64 = 3600;
+/// How long the callback waits for a concurrent exchange of the same code to be stored.
+pub const CONCURRENT_EXCHANGE_WAIT: Duration = Duration::from_secs(3);
 
 /// A failure of a service call, with enough structure for the error contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +148,12 @@ pub struct PermissionView {
     pub id: PermissionId,
     /// The name, for documented ids.
     pub name: Option<&'static str>,
+}
+
+/// The SHA-256 of a code, hex: codes are never stored themselves.
+fn code_hash(code: &AuthorizationCode) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(code.expose().as_bytes()))
 }
 
 /// Permission ids with their names.
@@ -381,9 +391,19 @@ impl Platform {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| ServiceError::invalid("missing_auth_code", "the request carries no auth_code: WeChat adds it when the administrator confirms; start the authorization again"))?;
-        let record = self
-            .exchange(&AuthorizationCode::new(code), now_secs())
-            .await?;
+        let code = AuthorizationCode::new(code);
+        let record = match self.exchange(&code, now_secs()).await {
+            Ok(record) => record,
+            // WeChat pushes `authorized` with the same code; if the push exchanged it first,
+            // the authorization is stored and this browser should see it.
+            Err(ServiceError::Token(TokenError::WeChat(WeChatError::AuthCodeInvalid))) => {
+                match self.wait_for_exchanged(&code).await? {
+                    Some(record) => record,
+                    None => return Err(WeChatError::AuthCodeInvalid.into()),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         let info = match self.fetch_info(&record.authorizer_appid).await {
             Ok((info, _)) => Some(info),
             Err(e) => {
@@ -405,6 +425,30 @@ impl Platform {
             info,
             redirect,
         })
+    }
+
+    /// The record a code was already exchanged for, waiting briefly for a concurrent exchange
+    /// (the push) to finish storing it.
+    async fn wait_for_exchanged(
+        &self,
+        code: &AuthorizationCode,
+    ) -> Result<Option<AuthorizerRecord>, ServiceError> {
+        let hash = code_hash(code);
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(appid) = self.store.exchanged_code(&self.component, &hash).await? {
+                tracing::info!(authorizer = %appid, "the code was already exchanged by the authorized push");
+                return Ok(self
+                    .store
+                    .load_authorizer(&self.component, &appid)
+                    .await?
+                    .map(|stored| stored.record));
+            }
+            if started.elapsed() >= CONCURRENT_EXCHANGE_WAIT {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Exchanges an authorization code and stores the result. Returns the stored record.
@@ -440,6 +484,18 @@ impl Platform {
             .save_authorization(&self.component, &auth, authorized_at, now_ms())
             .await?;
         tracing::info!(authorizer = %record.authorizer_appid, status = %record.status, permissions = ?record.permission_ids, "authorization stored");
+        if let Err(e) = self
+            .store
+            .remember_exchanged_code(
+                &self.component,
+                &code_hash(code),
+                &record.authorizer_appid,
+                now_secs() + EXCHANGED_CODE_TTL_SECS,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the exchanged code; a concurrent callback may show an error");
+        }
         Ok(record)
     }
 

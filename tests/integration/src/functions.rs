@@ -62,45 +62,7 @@ impl TestEnv {
 
     /// A platform on an existing table and stand-in (a second container of the same stack).
     pub async fn on(table: String, stub: StubWeChat, extra: &[(&str, &str)]) -> Self {
-        let mut vars: HashMap<String, String> = [
-            ("WECHAT_COMPONENT_APPID", COMPONENT),
-            ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
-            ("WECHAT_MSG_TOKEN", MSG_TOKEN),
-            ("WECHAT_ENCODING_AES_KEY", AES_KEY),
-            ("AUTH_CALLBACK_URL", CALLBACK_URL),
-            ("AUTH_STATE_SECRET", STATE_SECRET),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        vars.insert("TABLE_NAME".into(), table.clone());
-        vars.insert("WECHAT_API_BASE".into(), stub.base_url.clone());
-        for (k, v) in extra {
-            vars.insert((*k).to_owned(), (*v).to_owned());
-        }
-        let config =
-            Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
-        let store = DynamoStore::new(dynamo::client().await, &table);
-        let wechat = HttpWeChat::new(
-            &config.api_base,
-            Duration::from_secs(2),
-            RetryPolicy {
-                max_attempts: 3,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(20),
-            },
-        );
-        let settings = TokenSettings {
-            wait: Duration::from_secs(5),
-            poll: Duration::from_millis(20),
-            ..TokenSettings::default()
-        };
-        let platform = Arc::new(Platform::new(
-            &config,
-            Arc::new(store.clone()),
-            Arc::new(wechat),
-            settings,
-        ));
+        let (platform, store, vars) = platform_for(&table, &stub.base_url, extra).await;
         Self {
             table,
             stub,
@@ -122,6 +84,54 @@ impl TestEnv {
             .await
             .unwrap();
     }
+}
+
+/// A platform as one container builds it, on `table`, with WeChat at `api_base`; `extra`
+/// adds or overrides variables. Returns the platform, its store and its variables.
+pub async fn platform_for(
+    table: &str,
+    api_base: &str,
+    extra: &[(&str, &str)],
+) -> (Arc<Platform>, DynamoStore, HashMap<String, String>) {
+    let mut vars: HashMap<String, String> = [
+        ("WECHAT_COMPONENT_APPID", COMPONENT),
+        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
+        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+        ("AUTH_CALLBACK_URL", CALLBACK_URL),
+        ("AUTH_STATE_SECRET", STATE_SECRET),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.insert("TABLE_NAME".into(), table.to_owned());
+    vars.insert("WECHAT_API_BASE".into(), api_base.to_owned());
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config = Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
+    let store = DynamoStore::new(dynamo::client().await, table);
+    let wechat = HttpWeChat::new(
+        &config.api_base,
+        Duration::from_secs(2),
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
+    );
+    let settings = TokenSettings {
+        wait: Duration::from_secs(5),
+        poll: Duration::from_millis(20),
+        ..TokenSettings::default()
+    };
+    let platform = Arc::new(Platform::new(
+        &config,
+        Arc::new(store.clone()),
+        Arc::new(wechat),
+        settings,
+    ));
+    (platform, store, vars)
 }
 
 /// The test component AppID.

@@ -4,5 +4,6 @@
 
 pub mod dynamo;
 pub mod functions;
+pub mod gateway;
 pub mod logs;
 pub mod wechat_stub;

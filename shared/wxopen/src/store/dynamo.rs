@@ -6,6 +6,7 @@
 //! | component token      | `component#<component>`            | `component_token`      |
 //! | authorizer           | `component#<component>`            | `authorizer#<appid>`   |
 //! | authorizer history   | `component#<component>#history#<appid>` | `<ms>#<kind>#<rand>` |
+//! | exchanged code       | `component#<component>`            | `code#<sha256 of code>` (TTL) |
 
 use super::expr::{n, names, s, Item};
 use super::{
@@ -928,6 +929,51 @@ impl Store for DynamoStore {
         Err(StoreError::Contended {
             key: authorizer_sk(appid),
         })
+    }
+
+    async fn remember_exchanged_code(
+        &self,
+        component: &ComponentAppid,
+        code_hash: &str,
+        appid: &AuthorizerAppid,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut item = self.key(pk(component), format!("code#{code_hash}"));
+        item.insert("appid".into(), s(appid.as_str()));
+        item.insert("expires_at".into(), n(expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn exchanged_code(
+        &self,
+        component: &ComponentAppid,
+        code_hash: &str,
+    ) -> Result<Option<AuthorizerAppid>, StoreError> {
+        let sk = format!("code#{code_hash}");
+        let Some(map) = self.get(pk(component), sk.clone()).await? else {
+            return Ok(None);
+        };
+        let item = Item {
+            key: &sk,
+            map: &map,
+        };
+        // TTL deletion is lazy: an expired item may still be read.
+        if item
+            .opt_i64("expires_at")?
+            .is_some_and(|e| e < crate::clock::now_secs())
+        {
+            return Ok(None);
+        }
+        AuthorizerAppid::parse(item.req_s("appid")?)
+            .map(Some)
+            .map_err(|e| item.corrupt(e.to_string()))
     }
 
     async fn save_info_snapshot(

@@ -312,6 +312,23 @@ pub trait Store: Send + Sync {
         now_ms: i64,
     ) -> Result<RecoverOutcome, StoreError>;
 
+    /// Records that the authorization code with this SHA-256 hash was exchanged for `appid`,
+    /// until `expires_at` (epoch seconds; the item lapses through the table's TTL).
+    async fn remember_exchanged_code(
+        &self,
+        component: &ComponentAppid,
+        code_hash: &str,
+        appid: &AuthorizerAppid,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The authorizer a code (by hash) was exchanged for, while the record lasts.
+    async fn exchanged_code(
+        &self,
+        component: &ComponentAppid,
+        code_hash: &str,
+    ) -> Result<Option<AuthorizerAppid>, StoreError>;
+
     /// Saves the latest `api_get_authorizer_info` answer.
     async fn save_info_snapshot(
         &self,

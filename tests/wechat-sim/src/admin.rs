@@ -1,0 +1,87 @@
+//! `/_sim/...`: counters, faults and pushes on demand, for tests and for `make dev`.
+
+use crate::push::{push_event, push_ticket};
+use crate::state::Fault;
+use crate::Shared;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+use wxopen::clock::now_secs;
+
+/// `GET /_sim/calls`: calls per endpoint.
+pub async fn calls(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!(shared.lock().unwrap().calls))
+}
+
+/// `GET /_sim/status`: whether a ticket was delivered, and which accounts are authorized.
+pub async fn status(State(shared): State<Shared>) -> Json<Value> {
+    let state = shared.lock().unwrap();
+    let mut authorized: Vec<&String> = state.authorizations.keys().collect();
+    authorized.sort();
+    Json(json!({"tickets_delivered": state.tickets_delivered, "authorized": authorized}))
+}
+
+/// `POST /_sim/faults` `{"endpoint", "errcode"?, "delay_ms"?, "count"}`: the next `count` calls
+/// of `endpoint` fail with `errcode` and/or wait `delay_ms`.
+pub async fn add_fault(State(shared): State<Shared>, Json(fault): Json<Fault>) -> StatusCode {
+    if fault.count == 0 {
+        return StatusCode::BAD_REQUEST;
+    }
+    shared
+        .lock()
+        .unwrap()
+        .faults
+        .entry(fault.endpoint.clone())
+        .or_default()
+        .push_back(fault);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/expire-codes`: every issued authorization code expires now.
+pub async fn expire_codes(State(shared): State<Shared>) -> StatusCode {
+    for code in shared.lock().unwrap().auth_codes.values_mut() {
+        code.expires_at = now_secs() - 1;
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/push/ticket`: pushes a new ticket now.
+pub async fn push_ticket_now(State(shared): State<Shared>) -> (StatusCode, Json<Value>) {
+    match push_ticket(&shared).await {
+        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
+    }
+}
+
+/// `POST /_sim/push/unauthorized` `{"authorizer_appid"}`: the account revokes; its refresh
+/// token dies and `unauthorized` is pushed.
+pub async fn push_unauthorized(
+    State(shared): State<Shared>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let appid = body["authorizer_appid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let xml = {
+        let mut state = shared.lock().unwrap();
+        if state.authorizations.remove(&appid).is_none() {
+            return (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "that account has not authorized"})),
+            );
+        }
+        state.authorizer_tokens.remove(&appid);
+        format!(
+            "<xml><AppId><![CDATA[{}]]></AppId><CreateTime>{}</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>\
+             <AuthorizerAppid><![CDATA[{appid}]]></AuthorizerAppid></xml>",
+            state.config.component_appid,
+            now_secs()
+        )
+    };
+    match push_event(&shared, &xml).await {
+        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
+    }
+}

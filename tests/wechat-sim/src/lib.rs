@@ -1,0 +1,78 @@
+//! A stateful loopback stand-in for WeChat: the component APIs this project calls, the
+//! authorization page, encrypted pushes to the platform's event URL, and an admin API
+//! (`/_sim/...`) for faults and counters. Protocol errors are WeChat's own `errcode/errmsg`.
+
+pub mod accounts;
+mod admin;
+mod api;
+mod page;
+pub mod push;
+pub mod state;
+
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::{Arc, Mutex};
+
+pub use state::{Fault, SimConfig};
+
+/// The shared state handle.
+pub type Shared = Arc<Mutex<state::State>>;
+
+/// A running simulator.
+pub struct Simulator {
+    /// `http://127.0.0.1:PORT`: both `WECHAT_API_BASE` and `WECHAT_AUTH_PAGE_BASE`.
+    pub base_url: String,
+    /// The state, for in-process tests.
+    pub state: Shared,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The routes.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/cgi-bin/component/{endpoint}", post(api::handle))
+        .route("/cgi-bin/componentloginpage", get(page::authorization_page))
+        .route("/safe/bindcomponent", get(page::authorization_page))
+        .route("/_sim/confirm", post(page::confirm))
+        .route("/_sim/calls", get(admin::calls))
+        .route("/_sim/status", get(admin::status))
+        .route("/_sim/faults", post(admin::add_fault))
+        .route("/_sim/expire-codes", post(admin::expire_codes))
+        .route("/_sim/push/ticket", post(admin::push_ticket_now))
+        .route("/_sim/push/unauthorized", post(admin::push_unauthorized))
+        .with_state(state)
+}
+
+impl Simulator {
+    /// Serves on `listener`; with an events URL, pushes tickets at start and every interval.
+    pub async fn start(config: SimConfig, listener: tokio::net::TcpListener) -> Self {
+        let base_url = format!(
+            "http://{}",
+            listener.local_addr().expect("a bound listener")
+        );
+        let pushes = config.events_url.is_some();
+        let state: Shared = Arc::new(Mutex::new(state::State::new(config)));
+        let app = router(state.clone());
+        let mut tasks = vec![tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("the simulator serves");
+        })];
+        if pushes {
+            tasks.push(tokio::spawn(push::ticket_loop(state.clone())));
+        }
+        Self {
+            base_url,
+            state,
+            tasks,
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! What the simulator remembers: tickets, tokens, codes, authorizations, faults and counters.
+
+use crate::accounts::{built_in, Account};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+use wxopen::clock::now_secs;
+
+/// Settings of one simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The platform's AppID.
+    pub component_appid: String,
+    /// Its AppSecret.
+    pub component_appsecret: String,
+    /// The message token used to sign pushes.
+    pub msg_token: String,
+    /// The EncodingAESKey used to encrypt pushes.
+    pub encoding_aes_key: String,
+    /// Where to push events (the platform's authorization event URL).
+    pub events_url: Option<String>,
+    /// How often a new ticket is pushed.
+    pub ticket_interval: Duration,
+    /// Lifetime of component and authorizer access tokens, seconds.
+    pub token_ttl: i64,
+    /// Lifetime of authorization codes, seconds.
+    pub auth_code_ttl: i64,
+    /// Lifetime of pre-auth codes, seconds.
+    pub pre_auth_code_ttl: i64,
+}
+
+/// A fault to inject into the next calls of an endpoint.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct Fault {
+    /// The endpoint (`api_query_auth`, ...).
+    pub endpoint: String,
+    /// Answer with this errcode.
+    #[serde(default)]
+    pub errcode: Option<i64>,
+    /// Wait this long first.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// For how many calls.
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Code {
+    pub appid: Option<String>,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Authorization {
+    pub refresh_token: String,
+    pub auth_time: i64,
+}
+
+/// The mutable state behind one lock.
+#[derive(Debug)]
+pub struct State {
+    /// The settings, changeable at run time by in-process tests.
+    pub config: SimConfig,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) latest_ticket: Option<String>,
+    pub(crate) tickets_delivered: u64,
+    pub(crate) component_tokens: HashMap<String, i64>,
+    pub(crate) authorizer_tokens: HashMap<String, (String, i64)>,
+    pub(crate) pre_auth_codes: HashMap<String, Code>,
+    pub(crate) auth_codes: HashMap<String, Code>,
+    pub(crate) authorizations: HashMap<String, Authorization>,
+    pub(crate) faults: HashMap<String, VecDeque<Fault>>,
+    pub(crate) calls: HashMap<String, u64>,
+    pub(crate) serial: u64,
+}
+
+impl State {
+    /// Fresh state.
+    pub fn new(config: SimConfig) -> Self {
+        Self {
+            config,
+            accounts: built_in(),
+            latest_ticket: None,
+            tickets_delivered: 0,
+            component_tokens: HashMap::new(),
+            authorizer_tokens: HashMap::new(),
+            pre_auth_codes: HashMap::new(),
+            auth_codes: HashMap::new(),
+            authorizations: HashMap::new(),
+            faults: HashMap::new(),
+            calls: HashMap::new(),
+            serial: 0,
+        }
+    }
+
+    pub(crate) fn next(&mut self, prefix: &str) -> String {
+        self.serial += 1;
+        format!("{prefix}{}{:08x}", self.serial, rand::random::<u32>())
+    }
+
+    pub(crate) fn account(&self, appid: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.appid == appid)
+    }
+
+    /// Takes one queued fault for `endpoint`, if any.
+    pub(crate) fn take_fault(&mut self, endpoint: &str) -> Option<Fault> {
+        let queue = self.faults.get_mut(endpoint)?;
+        let fault = queue.front_mut()?;
+        fault.count = fault.count.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.count == 0 {
+            queue.pop_front();
+        }
+        Some(taken)
+    }
+
+    /// Issues a single-use code valid for `ttl` seconds.
+    pub(crate) fn issue_code(&mut self, prefix: &str, appid: Option<&str>, ttl: i64) -> String {
+        let code = self.next(prefix);
+        let entry = Code {
+            appid: appid.map(str::to_owned),
+            expires_at: now_secs() + ttl,
+            used: false,
+        };
+        if appid.is_some() {
+            self.auth_codes.insert(code.clone(), entry);
+        } else {
+            self.pre_auth_codes.insert(code.clone(), entry);
+        }
+        code
+    }
+}
