@@ -1,5 +1,5 @@
 # The project's commands. `make test` is what CI runs.
-.PHONY: test setup fmt clippy
+.PHONY: test dev setup fmt clippy
 
 test:
 	bash scripts/test.sh
@@ -12,3 +12,7 @@ fmt:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The whole stack locally: DynamoDB (moto), the WeChat simulator, every function.
+dev:
+	bash scripts/dev.sh

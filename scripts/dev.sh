@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The whole stack on this machine with one command: DynamoDB (moto) with the table from
+# template.yaml, the WeChat simulator, and every function under `cargo lambda watch`.
+# Prints the URL to open; Ctrl-C stops everything it started.
+#
+# Ports: DEV_PORT (functions, default 9000), SIM_PORT (simulator, default 9100),
+# DYNAMODB_PORT (default 9200). To use real WeChat instead of the simulator, set
+# WECHAT_API_BASE (and the platform's real variables); see the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV_PORT="${DEV_PORT:-9000}"
+SIM_PORT="${SIM_PORT:-9100}"
+DYNAMODB_PORT="${DYNAMODB_PORT:-9200}"
+state_dir=.dev
+mkdir -p "${state_dir}"
+
+log() { printf '[dev] %s\n' "$*" >&2; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  local port=$1 name=$2 deadline=$((SECONDS + ${3:-120}))
+  until ! port_free "${port}"; do
+    if [ "${SECONDS}" -ge "${deadline}" ]; then
+      log "${name} did not start on port ${port}; its log is in ${state_dir}/"
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+for port in "${DEV_PORT}" "${SIM_PORT}" "${DYNAMODB_PORT}"; do
+  if ! port_free "${port}"; then
+    log "port ${port} is in use: stop what uses it (an earlier make dev?) or set DEV_PORT, SIM_PORT, DYNAMODB_PORT"
+    exit 1
+  fi
+done
+
+scripts/setup.sh
+
+# Every process is started in its own process group, so one kill stops it and its children.
+groups=()
+cleanup() {
+  # Stop first, talk after: when Ctrl-C also killed a pipe reader (`make dev | tee`), any
+  # write would raise SIGPIPE and end this script before it stopped anything.
+  trap '' PIPE
+  trap - EXIT INT TERM HUP
+  if [ "${#groups[@]}" -gt 0 ]; then
+    for pgid in "${groups[@]}"; do kill -TERM -- "-${pgid}" 2>/dev/null || true; done
+    sleep 1
+    for pgid in "${groups[@]}"; do kill -KILL -- "-${pgid}" 2>/dev/null || true; done
+    log "stopped" 2>/dev/null || true
+  fi
+  exit 0
+}
+trap cleanup EXIT INT TERM HUP
+start() {
+  local name=$1; shift
+  setsid "$@" >"${state_dir}/${name}.log" 2>&1 &
+  groups+=("$!")
+}
+
+use_simulator=1
+if [ -n "${WECHAT_API_BASE:-}" ]; then
+  use_simulator=0
+  log "WECHAT_API_BASE is set: using ${WECHAT_API_BASE} instead of the simulator"
+fi
+
+# Local values; real ones come from the environment when the simulator is not used.
+export WECHAT_COMPONENT_APPID="${WECHAT_COMPONENT_APPID:-wx1234567890abcdef}"
+export WECHAT_COMPONENT_APPSECRET="${WECHAT_COMPONENT_APPSECRET:-dev-appsecret}"
+export WECHAT_MSG_TOKEN="${WECHAT_MSG_TOKEN:-dev-msg-token}"
+export WECHAT_ENCODING_AES_KEY="${WECHAT_ENCODING_AES_KEY:-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG}"
+export AUTH_STATE_SECRET="${AUTH_STATE_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+functions_url="http://127.0.0.1:${DEV_PORT}/lambda-url"
+table=wxopen-dev
+
+log "building the functions and the simulator"
+cargo build --workspace --bins --quiet
+
+start dynamodb .venv/bin/python scripts/dynamodb_server.py 127.0.0.1 "${DYNAMODB_PORT}"
+wait_port "${DYNAMODB_PORT}" "DynamoDB (moto)" 30
+.venv/bin/python scripts/create_table.py "http://127.0.0.1:${DYNAMODB_PORT}" "${table}" >&2
+
+if [ "${use_simulator}" = 1 ]; then
+  SIM_ADDR="127.0.0.1:${SIM_PORT}" SIM_EVENTS_URL="${functions_url}/events" \
+    start wechat-sim target/debug/wechat-sim
+  wait_port "${SIM_PORT}" "the WeChat simulator" 30
+  api_base="http://127.0.0.1:${SIM_PORT}"
+  page_base="${api_base}"
+else
+  api_base="${WECHAT_API_BASE}"
+  page_base="${WECHAT_AUTH_PAGE_BASE:-https://mp.weixin.qq.com}"
+fi
+
+env_args=()
+for pair in \
+  "WECHAT_COMPONENT_APPID=${WECHAT_COMPONENT_APPID}" \
+  "WECHAT_COMPONENT_APPSECRET=${WECHAT_COMPONENT_APPSECRET}" \
+  "WECHAT_MSG_TOKEN=${WECHAT_MSG_TOKEN}" \
+  "WECHAT_ENCODING_AES_KEY=${WECHAT_ENCODING_AES_KEY}" \
+  "WECHAT_API_BASE=${api_base}" \
+  "WECHAT_AUTH_PAGE_BASE=${page_base}" \
+  "TABLE_NAME=${table}" \
+  "AUTH_CALLBACK_URL=${AUTH_CALLBACK_URL:-${functions_url}/callback}" \
+  "AUTH_STATE_SECRET=${AUTH_STATE_SECRET}" \
+  "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}" \
+  "AWS_REGION=us-east-1" \
+  "AWS_ACCESS_KEY_ID=testing" \
+  "AWS_SECRET_ACCESS_KEY=testing"; do
+  env_args+=(--env-var "${pair}")
+done
+if [ -n "${AUTH_SUCCESS_URL:-}" ]; then env_args+=(--env-var "AUTH_SUCCESS_URL=${AUTH_SUCCESS_URL}"); fi
+
+start functions .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "${DEV_PORT}" "${env_args[@]}"
+wait_port "${DEV_PORT}" "cargo lambda watch" 120
+
+if [ "${use_simulator}" = 1 ]; then
+  # Ready when the simulator's first ticket reached the events function.
+  deadline=$((SECONDS + 180))
+  until python3 -c "import json,sys,urllib.request; sys.exit(0 if json.load(urllib.request.urlopen('http://127.0.0.1:${SIM_PORT}/_sim/status'))['tickets_delivered'] > 0 else 1)" 2>/dev/null; do
+    if [ "${SECONDS}" -ge "${deadline}" ]; then
+      log "the first ticket push never reached the events function; see ${state_dir}/functions.log and ${state_dir}/wechat-sim.log"
+      exit 1
+    fi
+    sleep 0.5
+  done
+fi
+
+cat <<MSG
+
+  Ready. Open this URL in a browser to authorize an account:
+
+    ${functions_url}/authorize
+
+  Functions: ${functions_url}/<name>   (cargo lambda invoke <name> --invoke-port ${DEV_PORT} --data-ascii '{...}')
+  WeChat simulator: http://127.0.0.1:${SIM_PORT}/_sim/status     Logs: ${state_dir}/
+  Press Ctrl-C to stop everything.
+
+MSG
+echo "DEV_READY ${functions_url}/authorize"
+
+# Stay in the foreground until Ctrl-C (or until a component exits).
+wait -n || true
+log "a component exited; see ${state_dir}/"
