@@ -11,3 +11,6 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 scripts/with-moto.sh cargo test --workspace --locked
+echo "== browser test (make dev's stack, Debian's chromium)"
+scripts/setup-e2e.sh
+(cd tests/e2e && node --test --test-concurrency=1)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What the browser test needs: Debian's chromium, and playwright-core from npm (which drives
+# the system browser and downloads none). Installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup-e2e] %s\n' "$*" >&2; }
+
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian's chromium"
+  if [ "$(id -u)" -ne 0 ]; then
+    log "installing packages needs root: run 'apt-get install chromium' as root, then make test again"
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+lock=tests/e2e/package-lock.json
+stamp=tests/e2e/node_modules/.installed-lock
+if [ ! -f "${stamp}" ] || ! cmp -s "${lock}" "${stamp}"; then
+  log "installing tests/e2e node modules"
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+  cp "${lock}" "${stamp}"
+fi

@@ -1,0 +1,127 @@
+// The authorization flow the way a person does it: `make dev`'s stack (scripts/dev.sh) on
+// free ports, Debian's Chromium driven headless through playwright-core. Open the authorize
+// link, land on the simulator's WeChat page, press Authorize for each account, land on the
+// callback's result page; then authorizer-info and authorizer-token answer for both accounts
+// through `cargo lambda invoke`. Screenshots of the result pages go to target/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const accounts = [
+  { appid: 'wxf8b4f85f3a794e77', kind: 'official_account', permissions: ['Message management', 'User management', 'Account services'] },
+  { appid: 'wx3b6a1d9c0e2f4a57', kind: 'mini_program', permissions: ['Mini Program account management'] },
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function portInUse(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('connect', () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+let dev;
+let ports;
+let authorizeUrl;
+let devOutput = '';
+
+before(async () => {
+  assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run the tests with \`make test\`, which installs Debian's chromium`);
+  ports = { DEV_PORT: await freePort(), SIM_PORT: await freePort(), DYNAMODB_PORT: await freePort() };
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('WECHAT_') || name.startsWith('AUTH_') || name.startsWith('AWS_ENDPOINT_URL')) delete env[name];
+  }
+  dev = spawn('bash', ['scripts/dev.sh'], {
+    cwd: root,
+    env: { ...env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  authorizeUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`make dev was not ready in time:\n${devOutput}`)), 300_000);
+    const onData = (chunk) => {
+      devOutput += chunk;
+      const match = devOutput.match(/DEV_READY (\S+)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    };
+    dev.stdout.on('data', onData);
+    dev.stderr.on('data', onData);
+    dev.on('exit', (code) => reject(new Error(`make dev exited (${code}):\n${devOutput}`)));
+  });
+});
+
+after(async () => {
+  if (!dev || dev.exitCode !== null) return;
+  const exited = once(dev, 'exit');
+  process.kill(-dev.pid, 'SIGTERM');
+  await exited;
+  // Nothing is left behind: every port the stack used is free again.
+  for (const [name, port] of Object.entries(ports)) {
+    assert.equal(await portInUse(port), false, `${name} ${port} is still in use after the stack stopped`);
+  }
+});
+
+function invoke(fn, payload) {
+  const out = execFileSync(path.join(root, '.venv/bin/cargo-lambda'), [
+    'lambda', 'invoke', fn, '--invoke-address', '127.0.0.1', '--invoke-port', String(ports.DEV_PORT),
+    '--output-format', 'json', '--data-ascii', JSON.stringify(payload),
+  ], { cwd: root, encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+test('both accounts authorize in a real browser and are then served', async () => {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    for (const account of accounts) {
+      const page = await browser.newPage();
+      await page.goto(authorizeUrl);
+      // WeChat's (simulated) authorization page lists the accounts.
+      await page.waitForSelector('#sim-authorization-page');
+      await page.click(`#authorize-${account.appid}`);
+      // Back on the platform: the callback's result page.
+      await page.waitForSelector('#result');
+      assert.equal((await page.textContent('#result')).trim(), 'Authorization complete');
+      assert.equal((await page.textContent('#authorizer-appid')).trim(), account.appid);
+      const permissions = await page.textContent('#permissions');
+      for (const name of account.permissions) assert.ok(permissions.includes(name), `${name} in ${permissions}`);
+      fs.mkdirSync(path.join(root, 'target'), { recursive: true });
+      await page.screenshot({ path: path.join(root, `target/e2e-result-${account.kind}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+
+  for (const account of accounts) {
+    const info = invoke('authorizer-info', { authorizer_appid: account.appid });
+    assert.equal(info.status, 'authorized');
+    assert.equal(info.account_kind, account.kind);
+    const token = invoke('authorizer-token', { authorizer_appid: account.appid });
+    assert.equal(token.authorizer_appid, account.appid);
+    assert.ok(token.authorizer_access_token.startsWith('sim-authorizer-token-'));
+    assert.ok(token.expires_at > Date.now() / 1000 + 3600);
+  }
+});
