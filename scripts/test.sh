@@ -9,6 +9,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
 echo "== cargo test"
 scripts/with-moto.sh cargo test --workspace --locked
 echo "== browser test (make dev's stack, Debian's chromium)"

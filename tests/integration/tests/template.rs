@@ -1,0 +1,253 @@
+//! `template.yaml` against the code and DESIGN.md: every function binary has a resource, every
+//! route exists with the right authorization and target, no policy grants `*`, and the table
+//! is protected as a store of refresh tokens must be.
+
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(integration_tests::dynamo::TEMPLATE).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// The value under a CloudFormation short-form tag (`!Ref X` gives `X`), or the value itself.
+fn untag(v: &Value) -> &Value {
+    match v {
+        Value::Tagged(t) => &t.value,
+        other => other,
+    }
+}
+
+fn tag(v: &Value) -> Option<String> {
+    match v {
+        Value::Tagged(t) => Some(t.tag.to_string()),
+        _ => None,
+    }
+}
+
+fn resources(t: &Value) -> Vec<(String, &Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v))
+        .collect()
+}
+
+fn of_type<'a>(t: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
+    resources(t)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .collect()
+}
+
+fn function_binaries() -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_function_binary_has_a_resource_built_by_cargo_lambda_for_arm64() {
+    let t = template();
+    let mut declared = BTreeSet::new();
+    for (_, f) in of_type(&t, "AWS::Serverless::Function") {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+        declared.insert(
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        assert!(
+            f["Properties"]["Policies"].is_sequence(),
+            "every function has its own policy"
+        );
+    }
+    let binaries = function_binaries();
+    assert_eq!(binaries.len(), 7);
+    assert_eq!(declared, binaries);
+    let g = &t["Globals"]["Function"];
+    assert_eq!(g["Runtime"], "provided.al2023");
+    assert_eq!(g["Architectures"][0], "arm64");
+    assert_eq!(g["LoggingConfig"]["LogFormat"], "JSON");
+    for var in [
+        "WECHAT_COMPONENT_APPID",
+        "WECHAT_SECRETS_ARN",
+        "TABLE_NAME",
+        "AUTH_CALLBACK_URL",
+        "WECHAT_API_BASE",
+        "WECHAT_AUTH_PAGE_BASE",
+    ] {
+        assert!(
+            !g["Environment"]["Variables"][var].is_null(),
+            "{var} is set for every function"
+        );
+    }
+}
+
+#[test]
+fn every_route_of_the_design_exists_with_its_authorization_and_nothing_else() {
+    let t = template();
+    let expected = [
+        ("GET /wechat/authorize", "authorize", "NONE"),
+        ("GET /wechat/callback", "callback", "NONE"),
+        ("POST /wechat/events", "events", "NONE"),
+        ("GET /authorizers", "authorizer-info", "AWS_IAM"),
+        ("GET /authorizers/{appid}", "authorizer-info", "AWS_IAM"),
+    ];
+    let routes = of_type(&t, "AWS::ApiGatewayV2::Route");
+    let keys: BTreeSet<&str> = routes
+        .iter()
+        .map(|(_, r)| r["Properties"]["RouteKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        expected.iter().map(|e| e.0).collect(),
+        "no route is missing and none is extra"
+    );
+    for (key, binary, auth) in expected {
+        let (_, route) = routes
+            .iter()
+            .find(|(_, r)| r["Properties"]["RouteKey"] == key)
+            .unwrap();
+        assert_eq!(route["Properties"]["AuthorizationType"], auth, "{key}");
+        // The route's integration invokes the right function.
+        let target = untag(&route["Properties"]["Target"]).as_str().unwrap();
+        let integration_name = target
+            .trim_start_matches("integrations/${")
+            .trim_end_matches('}');
+        let integration = &t["Resources"][integration_name];
+        assert_eq!(
+            integration["Type"], "AWS::ApiGatewayV2::Integration",
+            "{key}"
+        );
+        assert_eq!(integration["Properties"]["PayloadFormatVersion"], "2.0");
+        let uri = untag(&integration["Properties"]["IntegrationUri"])
+            .as_str()
+            .unwrap();
+        let function_name = uri.trim_end_matches(".Arn");
+        assert_eq!(
+            t["Resources"][function_name]["Metadata"]["BuildProperties"]["Binary"], binary,
+            "{key}"
+        );
+        // API Gateway may invoke that function.
+        let permitted = of_type(&t, "AWS::Lambda::Permission")
+            .iter()
+            .any(|(_, p)| untag(&p["Properties"]["FunctionName"]).as_str() == Some(function_name));
+        assert!(permitted, "{key}: no invoke permission for {function_name}");
+    }
+}
+
+fn walk<'a>(v: &'a Value, path: &mut Vec<String>, found: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                let key = k.as_str().unwrap_or_default().to_owned();
+                if key == "Action"
+                    || key == "Resource"
+                    || key == "NotAction"
+                    || key == "NotResource"
+                {
+                    found.push((format!("{}.{key}", path.join(".")), child));
+                }
+                path.push(key);
+                walk(child, path, found);
+                path.pop();
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|c| walk(c, path, found)),
+        Value::Tagged(t) => walk(&t.value, path, found),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_policy_grants_a_wildcard() {
+    let t = template();
+    let mut found = Vec::new();
+    walk(&t["Resources"], &mut Vec::new(), &mut found);
+    assert!(
+        found.len() >= 14,
+        "the policies were found ({})",
+        found.len()
+    );
+    for (path, value) in found {
+        assert!(
+            !path.ends_with("NotAction") && !path.ends_with("NotResource"),
+            "{path} inverts a grant"
+        );
+        let values: Vec<&Value> = match untag(value) {
+            Value::Sequence(s) => s.iter().collect(),
+            other => vec![other],
+        };
+        for v in values {
+            if tag(v).is_some() {
+                continue; // !Ref / !GetAtt: a specific resource.
+            }
+            let text = v.as_str().unwrap_or_default();
+            assert!(!text.contains('*'), "{path} grants {text:?}");
+        }
+    }
+    // Policy templates such as DynamoDBCrudPolicy grant more than needed: none is used.
+    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
+        for p in f["Properties"]["Policies"].as_sequence().unwrap() {
+            assert!(
+                p.get("Statement").is_some(),
+                "{name} uses a managed policy or template"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_table_is_protected_as_a_store_of_refresh_tokens_must_be() {
+    let t = template();
+    let tables = of_type(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1);
+    let (_, table) = &tables[0];
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], "expires_at");
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], true);
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(p["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
+    let t = template();
+    let (_, refresher) = of_type(&t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "refresher")
+        .unwrap();
+    assert_eq!(
+        refresher["Properties"]["Events"]["Schedule"]["Type"],
+        "Schedule"
+    );
+    for output in [
+        "RedirectUri",
+        "AuthorizationEventUrl",
+        "AuthorizerTokenFunctionArn",
+        "AuthorizerInfoFunctionArn",
+        "ExchangeFunctionArn",
+    ] {
+        assert!(!t["Outputs"][output].is_null(), "{output}");
+    }
+    assert!(untag(&t["Outputs"]["AuthorizationEventUrl"]["Value"])
+        .as_str()
+        .unwrap()
+        .ends_with("/wechat/events"));
+    assert!(untag(&t["Outputs"]["RedirectUri"]["Value"])
+        .as_str()
+        .unwrap()
+        .ends_with("/wechat/callback"));
+    assert_eq!(t["Parameters"]["SecretsArn"]["Type"], "String");
+}
