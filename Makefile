@@ -1,5 +1,5 @@
 # The project's commands. `make test` is what CI runs.
-.PHONY: test dev setup fmt clippy
+.PHONY: test dev bench setup fmt clippy
 
 test:
 	bash scripts/test.sh
@@ -16,3 +16,7 @@ clippy:
 # The whole stack locally: DynamoDB (moto), the WeChat simulator, every function.
 dev:
 	bash scripts/dev.sh
+
+# Cold start, warm latency, calls per operation, storm, memory and size; writes docs/BENCHMARKS.md.
+bench:
+	bash scripts/bench.sh

@@ -16,3 +16,5 @@ scripts/with-moto.sh cargo test --workspace --locked
 echo "== browser test (make dev's stack, Debian's chromium)"
 scripts/setup-e2e.sh
 (cd tests/e2e && node --test --test-concurrency=1)
+echo "== release build of every function for Lambda (arm64)"
+scripts/build-lambdas.sh

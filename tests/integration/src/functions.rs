@@ -93,6 +93,21 @@ pub async fn platform_for(
     api_base: &str,
     extra: &[(&str, &str)],
 ) -> (Arc<Platform>, DynamoStore, HashMap<String, String>) {
+    let settings = TokenSettings {
+        wait: Duration::from_secs(5),
+        poll: Duration::from_millis(20),
+        ..TokenSettings::default()
+    };
+    platform_with_settings(table, api_base, extra, settings).await
+}
+
+/// As [`platform_for`], with explicit token settings.
+pub async fn platform_with_settings(
+    table: &str,
+    api_base: &str,
+    extra: &[(&str, &str)],
+    settings: TokenSettings,
+) -> (Arc<Platform>, DynamoStore, HashMap<String, String>) {
     let mut vars: HashMap<String, String> = [
         ("WECHAT_COMPONENT_APPID", COMPONENT),
         ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
@@ -120,11 +135,6 @@ pub async fn platform_for(
             max_delay: Duration::from_millis(20),
         },
     );
-    let settings = TokenSettings {
-        wait: Duration::from_secs(5),
-        poll: Duration::from_millis(20),
-        ..TokenSettings::default()
-    };
     let platform = Arc::new(Platform::new(
         &config,
         Arc::new(store.clone()),

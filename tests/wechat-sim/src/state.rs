@@ -67,7 +67,8 @@ pub struct State {
     /// The settings, changeable at run time by in-process tests.
     pub config: SimConfig,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) latest_ticket: Option<String>,
+    /// The only ticket `api_component_token` accepts (settable by in-process harnesses).
+    pub latest_ticket: Option<String>,
     pub(crate) tickets_delivered: u64,
     pub(crate) component_tokens: HashMap<String, i64>,
     pub(crate) authorizer_tokens: HashMap<String, (String, i64)>,
