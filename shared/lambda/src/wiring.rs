@@ -25,9 +25,7 @@ pub async fn platform_from_env() -> Result<Arc<Platform>, wxopen::config::Config
 pub async fn platform_from_env_requiring(
     check: impl FnOnce(&Config) -> Result<(), wxopen::config::ConfigError>,
 ) -> Result<Arc<Platform>, wxopen::config::ConfigError> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = wxopen::aws::load_sdk_config().await;
     let config = match Config::load(&sdk).await.and_then(|c| check(&c).map(|()| c)) {
         Ok(config) => config,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The shared core of the WeChat third-party platform service: the WeChat component API
 //! client, message crypto for event pushes, the DynamoDB store and the token manager.
 
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod msg_crypto;

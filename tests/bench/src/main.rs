@@ -101,6 +101,7 @@ impl Bench {
                 std::env::var(name).unwrap_or_else(|_| "testing".into()),
             );
         }
+        env.insert("AWS_DEFAULT_REGION".into(), env["AWS_REGION"].clone());
         env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
         env.insert("AWS_LAMBDA_LOG_LEVEL".into(), "WARN".into());
         let runs = std::env::var("BENCH_RUNS")

@@ -62,10 +62,15 @@ impl FunctionProcess {
 
     /// One invocation; panics on a function error (the bench's inputs are all valid).
     pub async fn invoke(&self, payload: &serde_json::Value) -> (serde_json::Value, Instant) {
-        let (outcome, at) = self
-            .api
-            .invoke(payload)
+        // A process that died (say, at init) never answers: fail loudly instead of hanging.
+        let (outcome, at) = tokio::time::timeout(Duration::from_secs(30), self.api.invoke(payload))
             .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no answer within 30 s; init error: {:?}",
+                    self.api.init_error()
+                )
+            })
             .expect("the function answered");
         match outcome {
             Outcome::Response(body) => (

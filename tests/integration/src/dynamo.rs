@@ -75,9 +75,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts a \
          DynamoDB-compatible server (moto) on loopback"
     );
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    wxopen::aws::load_sdk_config().await
 }
 
 /// A new client with its own configuration and connection pool.
