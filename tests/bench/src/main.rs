@@ -666,7 +666,7 @@ async fn run() -> String {
         let m = measure(&b, &p, &live).await;
         calls.push(Call::new("info, live (warm)", m, (1, 1),
             "api_get_authorizer_info; DynamoDB: read the record (status, permissions), save the snapshot",
-            "the snapshot write lets later callers within max_age_seconds skip WeChat; skipping it when the answer is unchanged would save the request on repeat calls"));
+            "the snapshot write records the answer and when it was fetched, which is what lets later callers that pass max_age_seconds skip WeChat; a request flag for callers that never use snapshots would let them skip it and reach the minimum"));
         let snapshot = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "max_age_seconds": 3600});
         let m = measure(&b, &p, &snapshot).await;
         calls.push(Call::new(
