@@ -146,6 +146,67 @@ impl DynamoStore {
         }
     }
 
+    /// Takes a refresh lease when it is free, lapsed or already `owner`'s (and `precondition`
+    /// holds). The item as it is now, or `None` when the lease is held.
+    async fn take_lease(
+        &self,
+        key: Attrs,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        precondition: Option<(&str, (&str, AttributeValue))>,
+    ) -> Result<Option<Attrs>, StoreError> {
+        let free =
+            "(attribute_not_exists(#lease_until) OR #lease_until < :now OR #lease_owner = :me)";
+        let mut values = HashMap::from([
+            (":me".to_owned(), s(owner)),
+            (":now".to_owned(), n(now_ms)),
+            (":until".to_owned(), n(until_ms)),
+        ]);
+        let condition = match precondition {
+            Some((extra, (name, value))) => {
+                values.insert(name.to_owned(), value);
+                format!("{extra} AND {free}")
+            }
+            None => free.to_owned(),
+        };
+        self.update(
+            key,
+            "SET #lease_owner = :me, #lease_until = :until",
+            Some(&condition),
+            values,
+            true,
+        )
+        .await
+    }
+
+    /// Clears a lease if `owner` holds it.
+    async fn release_lease(&self, key: Attrs, owner: &str) -> Result<(), StoreError> {
+        self.update(
+            key,
+            "REMOVE #lease_owner, #lease_until",
+            Some("#lease_owner = :me"),
+            HashMap::from([(":me".to_owned(), s(owner))]),
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Removes a cached access token only if it is still `failed`. `true` when removed.
+    async fn drop_token(&self, key: Attrs, failed: &AccessToken) -> Result<bool, StoreError> {
+        Ok(self
+            .update(
+                key,
+                "REMOVE #access_token, #token_expires_at",
+                Some("#access_token = :failed"),
+                HashMap::from([(":failed".to_owned(), s(failed.expose()))]),
+                false,
+            )
+            .await?
+            .is_some())
+    }
+
     fn history_put(
         &self,
         component: &ComponentAppid,
@@ -354,20 +415,8 @@ impl Store for DynamoStore {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<Option<TokenSlot>, StoreError> {
-        let values = HashMap::from([
-            (":me".to_owned(), s(owner)),
-            (":now".to_owned(), n(now_ms)),
-            (":until".to_owned(), n(until_ms)),
-        ]);
-        let out = self
-            .update(
-                self.key(pk(component), SK_COMPONENT_TOKEN.into()),
-                "SET #lease_owner = :me, #lease_until = :until",
-                Some("attribute_not_exists(#lease_until) OR #lease_until < :now OR #lease_owner = :me"),
-                values,
-                true,
-            )
-            .await?;
+        let key = self.key(pk(component), SK_COMPONENT_TOKEN.into());
+        let out = self.take_lease(key, owner, now_ms, until_ms, None).await?;
         out.map(|map| parse_slot(&map)).transpose()
     }
 
@@ -400,15 +449,8 @@ impl Store for DynamoStore {
         component: &ComponentAppid,
         owner: &str,
     ) -> Result<(), StoreError> {
-        self.update(
-            self.key(pk(component), SK_COMPONENT_TOKEN.into()),
-            "REMOVE #lease_owner, #lease_until",
-            Some("#lease_owner = :me"),
-            HashMap::from([(":me".to_owned(), s(owner))]),
-            false,
-        )
-        .await
-        .map(|_| ())
+        self.release_lease(self.key(pk(component), SK_COMPONENT_TOKEN.into()), owner)
+            .await
     }
 
     async fn drop_component_token(
@@ -416,16 +458,8 @@ impl Store for DynamoStore {
         component: &ComponentAppid,
         failed: &AccessToken,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .update(
-                self.key(pk(component), SK_COMPONENT_TOKEN.into()),
-                "REMOVE #access_token, #token_expires_at",
-                Some("#access_token = :failed"),
-                HashMap::from([(":failed".to_owned(), s(failed.expose()))]),
-                false,
-            )
-            .await?
-            .is_some())
+        self.drop_token(self.key(pk(component), SK_COMPONENT_TOKEN.into()), failed)
+            .await
     }
 
     async fn save_authorization(
@@ -703,23 +737,14 @@ impl Store for DynamoStore {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<Option<StoredAuthorizer>, StoreError> {
-        let values = HashMap::from([
-            (":me".to_owned(), s(owner)),
-            (":now".to_owned(), n(now_ms)),
-            (":until".to_owned(), n(until_ms)),
-            (
-                ":authorized".to_owned(),
-                s(AuthorizerStatus::Authorized.as_str()),
-            ),
-        ]);
+        // Only an authorizer that exists and is authorized may be refreshed.
+        let precondition = (
+            "attribute_exists(#pk) AND #status = :authorized",
+            (":authorized", s(AuthorizerStatus::Authorized.as_str())),
+        );
+        let key = self.key(pk(component), authorizer_sk(appid));
         let out = self
-            .update(
-                self.key(pk(component), authorizer_sk(appid)),
-                "SET #lease_owner = :me, #lease_until = :until",
-                Some("attribute_exists(#pk) AND #status = :authorized AND (attribute_not_exists(#lease_until) OR #lease_until < :now OR #lease_owner = :me)"),
-                values,
-                true,
-            )
+            .take_lease(key, owner, now_ms, until_ms, Some(precondition))
             .await?;
         out.map(|map| parse_authorizer(&map)).transpose()
     }
@@ -781,15 +806,8 @@ impl Store for DynamoStore {
         appid: &AuthorizerAppid,
         owner: &str,
     ) -> Result<(), StoreError> {
-        self.update(
-            self.key(pk(component), authorizer_sk(appid)),
-            "REMOVE #lease_owner, #lease_until",
-            Some("#lease_owner = :me"),
-            HashMap::from([(":me".to_owned(), s(owner))]),
-            false,
-        )
-        .await
-        .map(|_| ())
+        self.release_lease(self.key(pk(component), authorizer_sk(appid)), owner)
+            .await
     }
 
     async fn drop_authorizer_token(
@@ -798,16 +816,8 @@ impl Store for DynamoStore {
         appid: &AuthorizerAppid,
         failed: &AccessToken,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .update(
-                self.key(pk(component), authorizer_sk(appid)),
-                "REMOVE #access_token, #token_expires_at",
-                Some("#access_token = :failed"),
-                HashMap::from([(":failed".to_owned(), s(failed.expose()))]),
-                false,
-            )
-            .await?
-            .is_some())
+        self.drop_token(self.key(pk(component), authorizer_sk(appid)), failed)
+            .await
     }
 
     async fn mark_needs_reauth(
