@@ -43,9 +43,25 @@ fn validate(what: &'static str, value: &str) -> Result<(), IdError> {
 macro_rules! appid_newtype {
     ($(#[$meta:meta])* $name:ident, $what:literal) => {
         $(#[$meta])*
+        ///
+        /// Deserializing validates, as [`Self::parse`] does: an AppID read from any JSON
+        /// (a payload, WeChat's answer) is checked once, at the edge.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, IdError> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
 
         impl $name {
             /// Checks a value received from outside (a request, a variable).
@@ -111,5 +127,18 @@ mod tests {
             Err(IdError::Malformed { .. })
         ));
         assert!(ComponentAppid::parse("x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn deserializing_validates_like_parse() {
+        let ok: AuthorizerAppid = serde_json::from_str("\"wxf8b4f85f3a794e77\"").unwrap();
+        assert_eq!(ok.as_str(), "wxf8b4f85f3a794e77");
+        let err = serde_json::from_str::<AuthorizerAppid>("\"wx/../x\"").unwrap_err();
+        assert!(err.to_string().contains("is not an AppID"), "{err}");
+        assert!(serde_json::from_str::<ComponentAppid>("\"\"").is_err());
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            "\"wxf8b4f85f3a794e77\""
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! fields are ignored, documented enums keep a catch-all for values WeChat adds later.
 
 pub mod api;
+pub mod auth_type;
 pub mod authorizer_info;
 pub mod envelope;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod permissions;
 pub mod records;
 pub mod secret;
 
+pub use auth_type::AuthType;
 pub use ids::{AuthorizerAppid, ComponentAppid, IdError};
 pub use permissions::PermissionId;
 pub use secret::{AccessToken, AuthorizationCode, PreAuthCode, RefreshToken, Secret, VerifyTicket};
