@@ -6,8 +6,8 @@
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use std::time::Duration;
-use wxopen::platform::Platform;
-use wxopen_lambda::request::{finish, is_direct, json, payload, query};
+use wxopen::services::Authorizers;
+use wxopen_lambda::request::{finish, is_direct, json, params, text_value};
 use wxopen_lambda::ApiError;
 use wxopen_models::AuthorizerAppid;
 
@@ -25,11 +25,8 @@ struct Params {
 }
 
 fn number(name: &'static str, v: Option<serde_json::Value>) -> Result<Option<u64>, ApiError> {
-    let text = match v {
-        None | Some(serde_json::Value::Null) => return Ok(None),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
-        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
-        Some(other) => other.to_string(),
+    let Some(text) = text_value(v) else {
+        return Ok(None);
     };
     text.parse::<u64>().map(Some).map_err(|_| {
         ApiError::bad_request(
@@ -56,59 +53,51 @@ fn appid_from_path(req: &Request) -> Option<String> {
         .then(|| last.to_owned())
 }
 
+async fn info(
+    authorizers: &Authorizers,
+    appid: &str,
+    params: Params,
+) -> Result<Response<Body>, ApiError> {
+    let appid = AuthorizerAppid::parse(appid.trim())
+        .map_err(|e| ApiError::bad_request("invalid_authorizer_appid", e.to_string()))?;
+    let max_age = number("max_age_seconds", params.max_age_seconds)?.unwrap_or(0);
+    let view = authorizers
+        .info(&appid, Duration::from_secs(max_age))
+        .await?;
+    Ok(json(200, &view))
+}
+
+async fn list(authorizers: &Authorizers, params: Params) -> Result<Response<Body>, ApiError> {
+    let limit = number("limit", params.limit)?.unwrap_or(u64::from(DEFAULT_LIMIT));
+    if limit == 0 || limit > u64::from(MAX_LIMIT) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let cursor = params.cursor.filter(|c| !c.is_empty());
+    let page = authorizers.list(cursor.as_deref(), limit as u32).await?;
+    Ok(json(
+        200,
+        &serde_json::json!({ "items": page.items, "next_cursor": page.next_cursor }),
+    ))
+}
+
 /// Handles one request.
-pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(authorizers: &Authorizers, req: Request) -> Result<Response<Body>, ApiError> {
     let direct = is_direct(&req);
     let result = async {
-        let params = if direct {
-            payload::<Params>(&req)?
-        } else {
-            let q = |n: &str| query(&req, n).map(serde_json::Value::String);
-            Params {
-                authorizer_appid: appid_from_path(&req),
-                max_age_seconds: q("max_age_seconds"),
-                cursor: query(&req, "cursor"),
-                limit: q("limit"),
-            }
-        };
-        match params.authorizer_appid.filter(|a| !a.trim().is_empty()) {
-            Some(appid) => {
-                let appid = AuthorizerAppid::parse(appid.trim()).map_err(|e| {
-                    ApiError::bad_request("invalid_authorizer_appid", e.to_string())
-                })?;
-                let max_age = number("max_age_seconds", params.max_age_seconds)?.unwrap_or(0);
-                let view = platform
-                    .authorizer_info(&appid, Duration::from_secs(max_age))
-                    .await?;
-                Ok(json(200, &view))
-            }
-            None => {
-                let limit = number("limit", params.limit)?.unwrap_or(u64::from(DEFAULT_LIMIT));
-                if limit == 0 || limit > u64::from(MAX_LIMIT) {
-                    return Err(ApiError::bad_request(
-                        "invalid_limit",
-                        format!("limit must be between 1 and {MAX_LIMIT}"),
-                    ));
-                }
-                let cursor = params
-                    .cursor
-                    .filter(|c| !c.is_empty())
-                    .map(AuthorizerAppid::parse)
-                    .transpose()
-                    .map_err(|_| {
-                        ApiError::bad_request(
-                            "invalid_cursor",
-                            "cursor must be the next_cursor of a previous page",
-                        )
-                    })?;
-                let page = platform
-                    .list_authorizers(cursor.as_ref(), limit as u32)
-                    .await?;
-                Ok(json(
-                    200,
-                    &serde_json::json!({ "items": page.items, "next_cursor": page.next_cursor }),
-                ))
-            }
+        let mut params = params::<Params>(&req, &["max_age_seconds", "cursor", "limit"])?;
+        if !direct {
+            params.authorizer_appid = appid_from_path(&req);
+        }
+        match params
+            .authorizer_appid
+            .take()
+            .filter(|a| !a.trim().is_empty())
+        {
+            Some(appid) => info(authorizers, &appid, params).await,
+            None => list(authorizers, params).await,
         }
     }
     .await;

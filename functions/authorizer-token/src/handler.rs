@@ -5,7 +5,7 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use wxopen::platform::Platform;
+use wxopen::services::Authorizers;
 use wxopen_lambda::request::{finish, is_direct, json, payload};
 use wxopen_lambda::ApiError;
 use wxopen_models::{AccessToken, AuthorizerAppid};
@@ -17,7 +17,7 @@ struct Params {
 }
 
 /// Handles one invocation.
-pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(authorizers: &Authorizers, req: Request) -> Result<Response<Body>, ApiError> {
     let direct = is_direct(&req);
     let result = async {
         if !direct {
@@ -37,7 +37,7 @@ pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>,
                 AuthorizerAppid::parse(a.trim()).map_err(|e| ApiError::bad_request("invalid_authorizer_appid", e.to_string()))
             })?;
         let invalid = params.invalid_token.filter(|t| !t.is_empty()).map(AccessToken::new);
-        let grant = platform.authorizer_token(&appid, invalid.as_ref()).await?;
+        let grant = authorizers.token(&appid, invalid.as_ref()).await?;
         Ok(json(200, &grant))
     }
     .await;

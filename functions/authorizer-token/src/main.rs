@@ -1,14 +1,6 @@
 //! `authorizer-token` on Lambda: a valid authorizer access token, refreshed at most once across instances.
 
-use lambda_http::{run, service_fn, Error};
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    wxopen_lambda::wiring::init_tracing();
-    let platform = wxopen_lambda::wiring::platform_from_env().await?;
-    run(service_fn(move |req| {
-        let platform = platform.clone();
-        async move { authorizer_token::handler::handle(&platform, req).await }
-    }))
-    .await
-}
+wxopen_lambda::http_main!(
+    wxopen_lambda::wiring::authorizers(),
+    authorizer_token::handler::handle
+);

@@ -4,20 +4,23 @@
 //! the error contract's JSON otherwise.
 
 use lambda_http::{Body, Request, Response};
-use wxopen::platform::Platform;
+use wxopen::services::Authorization;
 use wxopen_lambda::request::{accepts_html, html, json, query, redirect};
 use wxopen_lambda::{pages, ApiError};
 
 /// Handles one request.
-pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(
+    authorization: &Authorization,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
     let browser = accepts_html(&req);
     let wants_json = req
         .headers()
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"));
-    let result = platform
-        .complete_authorization(
+    let result = authorization
+        .complete(
             query(&req, "auth_code").as_deref(),
             query(&req, "state").as_deref(),
         )

@@ -3,12 +3,13 @@
 //! or when the push is a valid one of a kind that needs no action.
 
 use lambda_http::{Body, Request, Response};
-use wxopen::platform::{Platform, Push, PushOutcome};
+use wxopen::msg_crypto::SignedPush;
+use wxopen::services::{PushOutcome, Pushes};
 use wxopen_lambda::request::{finish, is_direct, query, text};
 use wxopen_lambda::ApiError;
 
 /// Handles one request.
-pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(pushes: &Pushes, req: Request) -> Result<Response<Body>, ApiError> {
     let direct = is_direct(&req);
     let result = async {
         let (timestamp, nonce, signature, encrypt_type) = (
@@ -21,8 +22,8 @@ pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>,
             Body::Empty => b"",
             body => body.as_ref(),
         };
-        let outcome = platform
-            .handle_push(&Push {
+        let outcome = pushes
+            .handle(&SignedPush {
                 timestamp: timestamp.as_deref(),
                 nonce: nonce.as_deref(),
                 msg_signature: signature.as_deref(),

@@ -1,14 +1,3 @@
 //! `events` on Lambda: verifies and handles WeChat's pushes to the authorization event URL.
 
-use lambda_http::{run, service_fn, Error};
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    wxopen_lambda::wiring::init_tracing();
-    let platform = wxopen_lambda::wiring::platform_from_env().await?;
-    run(service_fn(move |req| {
-        let platform = platform.clone();
-        async move { events::handler::handle(&platform, req).await }
-    }))
-    .await
-}
+wxopen_lambda::http_main!(wxopen_lambda::wiring::pushes(), events::handler::handle);

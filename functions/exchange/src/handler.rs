@@ -3,8 +3,8 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use wxopen::clock::now_secs;
-use wxopen::platform::Platform;
+use wxopen::clock::Timestamp;
+use wxopen::services::Exchanger;
 use wxopen_lambda::request::{finish, is_direct, json, payload};
 use wxopen_lambda::ApiError;
 use wxopen_models::AuthorizationCode;
@@ -15,7 +15,7 @@ struct Params {
 }
 
 /// Handles one invocation.
-pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(exchanger: &Exchanger, req: Request) -> Result<Response<Body>, ApiError> {
     let direct = is_direct(&req);
     let result = async {
         let params: Params = payload(&req)?;
@@ -29,7 +29,9 @@ pub async fn handle(platform: &Platform, req: Request) -> Result<Response<Body>,
                     "the payload needs {\"authorization_code\": \"...\"}: the auth_code of the redirect or the AuthorizationCode of a push",
                 )
             })?;
-        let record = platform.exchange(&AuthorizationCode::new(code), now_secs()).await?;
+        let record = exchanger
+            .exchange(&AuthorizationCode::new(code), Timestamp::now())
+            .await?;
         Ok(json(200, &record))
     }
     .await;

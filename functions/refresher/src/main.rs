@@ -6,10 +6,10 @@ use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     wxopen_lambda::wiring::init_tracing();
-    let platform = wxopen_lambda::wiring::platform_from_env().await?;
+    let refresher = wxopen_lambda::wiring::refresher().await?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let platform = platform.clone();
-        async move { refresher::handler::handle(&platform, event.payload).await }
+        let refresher = refresher.clone();
+        async move { refresher::handler::handle(&refresher, event.payload).await }
     }))
     .await
 }

@@ -4,9 +4,10 @@
 use lambda_http::lambda_runtime::Diagnostic;
 use lambda_http::{Body, Response};
 use serde::Serialize;
-use wxopen::platform::{PushError, ServiceError};
+use wxopen::msg_crypto::PushError;
+use wxopen::services::ServiceError;
 use wxopen::state::StateError;
-use wxopen::tokens::TokenError;
+use wxopen::tokens::{AuthorizerError, RefreshError};
 use wxopen::wechat::WeChatError;
 
 /// An error as the caller sees it. Its message never carries a token or secret.
@@ -93,50 +94,40 @@ fn wechat(e: &WeChatError) -> ApiError {
     }
 }
 
-impl From<&TokenError> for ApiError {
-    fn from(e: &TokenError) -> Self {
-        let (status, code) = match e {
-            TokenError::TicketMissing => (503, "ticket_missing"),
-            TokenError::UnknownAuthorizer(_) => (404, "unknown_authorizer"),
-            TokenError::Revoked(_) => (409, "authorizer_revoked"),
-            TokenError::NeedsReauth(_) => (409, "authorizer_needs_reauth"),
-            TokenError::Busy { .. } => (503, "token_refresh_busy"),
-            TokenError::Conflict { .. } => (503, "token_refresh_conflict"),
-            TokenError::WeChat(w) => return wechat(w),
-            TokenError::Store(_) => (503, "store_unavailable"),
-        };
-        ApiError::new(status, code, e.to_string())
+fn push_error(p: &PushError) -> (u16, &'static str) {
+    match p {
+        PushError::Unsigned | PushError::BadSignature(_) => (401, "bad_signature"),
+        PushError::UnsupportedEncryption(_) => (400, "unsupported_encryption"),
+        PushError::TooLarge { .. } => (413, "body_too_large"),
+        PushError::Malformed(_) => (400, "malformed_push"),
+        PushError::Undecryptable(_) => (400, "undecryptable_push"),
+        PushError::WrongComponent { .. } => (403, "wrong_component"),
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        match &e {
-            ServiceError::Invalid { code, message } => {
-                let status = if *code == "not_configured" { 500 } else { 400 };
-                ApiError::new(status, *code, message.clone())
+        let (status, code) = match &e {
+            ServiceError::Invalid { code, .. } => (400, *code),
+            ServiceError::NotConfigured { .. } => (500, "not_configured"),
+            ServiceError::UnknownCursor(_) => (400, "invalid_cursor"),
+            ServiceError::State(StateError::Missing) => (403, "missing_state"),
+            ServiceError::State(StateError::Malformed | StateError::Forged) => {
+                (403, "invalid_state")
             }
-            ServiceError::State(s) => ApiError::new(
-                403,
-                match s {
-                    StateError::Missing => "missing_state",
-                    StateError::Malformed | StateError::Forged => "invalid_state",
-                    StateError::Expired => "expired_state",
-                },
-                s.to_string(),
-            ),
-            ServiceError::Push(p) => {
-                let (status, code) = match p {
-                    PushError::Unsigned | PushError::BadSignature(_) => (401, "bad_signature"),
-                    PushError::UnsupportedEncryption(_) => (400, "unsupported_encryption"),
-                    PushError::TooLarge { .. } => (413, "body_too_large"),
-                    PushError::Malformed(_) => (400, "malformed_push"),
-                    PushError::Undecryptable(_) => (400, "undecryptable_push"),
-                    PushError::WrongComponent { .. } => (403, "wrong_component"),
-                };
-                ApiError::new(status, code, p.to_string())
+            ServiceError::State(StateError::Expired) => (403, "expired_state"),
+            ServiceError::Push(p) => push_error(p),
+            ServiceError::Authorizer(AuthorizerError::Unknown(_)) => (404, "unknown_authorizer"),
+            ServiceError::Authorizer(AuthorizerError::Revoked(_)) => (409, "authorizer_revoked"),
+            ServiceError::Authorizer(AuthorizerError::NeedsReauth(_)) => {
+                (409, "authorizer_needs_reauth")
             }
-            ServiceError::Token(t) => t.into(),
-        }
+            ServiceError::Refresh(RefreshError::TicketMissing) => (503, "ticket_missing"),
+            ServiceError::Refresh(RefreshError::Busy { .. }) => (503, "token_refresh_busy"),
+            ServiceError::Refresh(RefreshError::Conflict { .. }) => (503, "token_refresh_conflict"),
+            ServiceError::WeChat(w) => return wechat(w),
+            ServiceError::Store(_) => (503, "store_unavailable"),
+        };
+        ApiError::new(status, code, e.to_string())
     }
 }

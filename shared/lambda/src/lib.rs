@@ -1,4 +1,4 @@
-//! The Lambda edge every function shares: building the [`Platform`](wxopen::platform::Platform)
+//! The Lambda edge every function shares: building each function's service
 //! once per container, reading requests (API Gateway HTTP API events or direct invocations),
 //! and rendering results and errors per the error contract.
 
@@ -8,3 +8,24 @@ pub mod request;
 pub mod wiring;
 
 pub use error::ApiError;
+
+pub use lambda_http;
+
+/// The whole `main` of a function answering HTTP events and direct invocations: tracing, the
+/// service built once per container by `$build` (a future of `Result<Arc<Service>, _>`), and
+/// `$handle(&service, request)` per invocation.
+#[macro_export]
+macro_rules! http_main {
+    ($build:expr, $handle:path) => {
+        #[tokio::main(flavor = "current_thread")]
+        async fn main() -> Result<(), $crate::lambda_http::Error> {
+            $crate::wiring::init_tracing();
+            let service = $build.await?;
+            $crate::lambda_http::run($crate::lambda_http::service_fn(move |req| {
+                let service = service.clone();
+                async move { $handle(&service, req).await }
+            }))
+            .await
+        }
+    };
+}

@@ -1,7 +1,7 @@
 //! The small HTML pages a person's browser sees after the authorization page.
 
 use crate::ApiError;
-use wxopen::platform::{permission_views, Completed};
+use wxopen::services::{permission_views, Completed};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {

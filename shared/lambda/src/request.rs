@@ -41,6 +41,33 @@ pub fn payload<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
+/// The parameters of a request: the JSON payload of a direct invocation, or for HTTP the
+/// named query parameters (as strings), read into the same type.
+pub fn params<T: DeserializeOwned>(req: &Request, names: &[&str]) -> Result<T, ApiError> {
+    if is_direct(req) {
+        return payload(req);
+    }
+    let object: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), query(req, name)?.into())))
+        .collect();
+    serde_json::from_value(object.into()).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("the query is not as expected: {e}"),
+        )
+    })
+}
+
+/// A JSON value given as a string or a number, as text; `None` when absent, null or blank.
+pub fn text_value(v: Option<serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 /// A JSON response.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
     Response::builder()

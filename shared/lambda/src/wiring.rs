@@ -1,11 +1,11 @@
-//! Cold start: tracing, configuration and clients, built once per container.
+//! Cold start: tracing, configuration and clients, built once per container. Each builder
+//! reads only the configuration its service uses.
 
 use std::sync::Arc;
-use std::time::Duration;
-use wxopen::config::Config;
-use wxopen::platform::Platform;
+use wxopen::config::{ConfigError, CoreConfig, Env};
+use wxopen::services::{Authorization, Authorizers, Exchanger, Pushes, Refresher};
 use wxopen::store::DynamoStore;
-use wxopen::tokens::TokenSettings;
+use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
 
 /// Logs to stdout as Lambda expects; `AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines and
@@ -14,38 +14,128 @@ pub fn init_tracing() {
     lambda_http::tracing::init_default_subscriber();
 }
 
-/// Reads the configuration and builds the platform. A missing or malformed variable is logged
-/// and returned; the function then stops at cold start with that message.
-pub async fn platform_from_env() -> Result<Arc<Platform>, wxopen::config::ConfigError> {
-    platform_from_env_requiring(|_| Ok(())).await
+/// What every service is built on: the environment, the store and the component API.
+pub struct Core {
+    /// The environment, for the parts a service adds.
+    pub env: Env,
+    /// The store on `TABLE_NAME`, bound to the component.
+    pub store: Arc<DynamoStore>,
+    /// The component API with its token manager.
+    pub api: ComponentApi,
 }
 
-/// As [`platform_from_env`], with a function-specific check of the configuration (for
-/// example, `authorize` requires `AUTH_CALLBACK_URL`).
-pub async fn platform_from_env_requiring(
-    check: impl FnOnce(&Config) -> Result<(), wxopen::config::ConfigError>,
-) -> Result<Arc<Platform>, wxopen::config::ConfigError> {
-    let sdk = wxopen::aws::load_sdk_config().await;
-    let config = match Config::load(&sdk).await.and_then(|c| check(&c).map(|()| c)) {
-        Ok(config) => config,
-        Err(e) => {
-            tracing::error!(error = %e, "configuration error");
-            return Err(e);
+impl Core {
+    /// The core from an environment and an SDK configuration, with the given token timing.
+    pub fn build(
+        env: Env,
+        config: &CoreConfig,
+        sdk: &aws_config::SdkConfig,
+        settings: TokenSettings,
+        wechat: HttpWeChat,
+    ) -> Self {
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.table_name.clone(),
+            config.component_appid.clone(),
+        ));
+        let wechat = Arc::new(wechat);
+        let platform = (
+            config.component_appid.clone(),
+            config.component_appsecret.clone(),
+        );
+        let tokens = Arc::new(TokenManager::new(
+            store.clone(),
+            wechat.clone(),
+            platform,
+            settings,
+        ));
+        Self {
+            env,
+            store,
+            api: ComponentApi::new(tokens, wechat),
         }
-    };
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        config.table_name.clone(),
-    );
+    }
+
+    /// The exchanger over this core.
+    pub fn exchanger(&self) -> Arc<Exchanger> {
+        Arc::new(Exchanger::new(self.api.clone(), self.store.clone()))
+    }
+}
+
+/// Logs a configuration error at cold start and passes it on (the function then stops).
+fn logged<T>(result: Result<T, ConfigError>) -> Result<T, ConfigError> {
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "configuration error");
+    }
+    result
+}
+
+/// Reads the environment and builds the core with production settings.
+pub async fn core() -> Result<Core, ConfigError> {
+    let sdk = wxopen::aws::load_sdk_config().await;
+    let env = logged(Env::load(&sdk).await)?;
+    let config = logged(env.core())?;
     let wechat = HttpWeChat::new(
-        &config.api_base,
-        Duration::from_secs(5),
+        config.api_base.as_str(),
+        HttpWeChat::DEFAULT_TIMEOUT,
         RetryPolicy::default(),
     );
-    Ok(Arc::new(Platform::new(
+    Ok(Core::build(
+        env,
         &config,
-        Arc::new(store),
-        Arc::new(wechat),
+        &sdk,
         TokenSettings::default(),
+        wechat,
+    ))
+}
+
+/// `authorize` and `callback`: the core plus the state key and the round trip's URLs.
+/// `authorize` needs `AUTH_CALLBACK_URL`; the callback does not.
+pub async fn authorization(require_callback_url: bool) -> Result<Arc<Authorization>, ConfigError> {
+    let core = core().await?;
+    let auth = logged(core.env.auth())?;
+    if require_callback_url {
+        logged(auth.require_callback_url().map(|_| ()))?;
+    }
+    Ok(Arc::new(Authorization::new(
+        core.exchanger(),
+        auth.signer(),
+        auth.pages(),
+    )))
+}
+
+/// `exchange`: the core only.
+pub async fn exchanger() -> Result<Arc<Exchanger>, ConfigError> {
+    Ok(core().await?.exchanger())
+}
+
+/// `authorizer-info` and `authorizer-token`: the core only.
+pub async fn authorizers() -> Result<Arc<Authorizers>, ConfigError> {
+    let core = core().await?;
+    Ok(Arc::new(Authorizers::new(
+        core.api.clone(),
+        core.store.clone(),
+        core.store.clone(),
+    )))
+}
+
+/// `events`: the core plus the message crypto.
+pub async fn pushes() -> Result<Arc<Pushes>, ConfigError> {
+    let core = core().await?;
+    let push = logged(core.env.push())?;
+    let crypto = push.msg_crypto(core.api.tokens().component());
+    Ok(Arc::new(Pushes::new(
+        crypto,
+        core.store.clone(),
+        core.exchanger(),
+    )))
+}
+
+/// `refresher`: the core only.
+pub async fn refresher() -> Result<Arc<Refresher>, ConfigError> {
+    let core = core().await?;
+    Ok(Arc::new(Refresher::new(
+        core.api.clone(),
+        core.store.clone(),
     )))
 }

@@ -1,11 +1,16 @@
-//! The shared core of the WeChat third-party platform service: the WeChat component API
-//! client, message crypto for event pushes, the DynamoDB store and the token manager.
+//! The shared core of the WeChat third-party platform service.
+//!
+//! The flow is one direction: a function adapter parses an event and calls a use-case
+//! [`services`] type; the service decides, calling its ports (the [`store`] traits, the
+//! [`wechat`] client, the [`tokens`] manager built on both); adapters implement the ports
+//! (DynamoDB, memory, HTTPS). See `docs/ARCHITECTURE.md`.
 
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod msg_crypto;
-pub mod platform;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod tokens;

@@ -9,6 +9,7 @@ mod runtime_api;
 mod stats;
 
 use dynamo_proxy::DynamoProxy;
+use integration_tests::functions::Services;
 use integration_tests::functions::{
     http_event_json, platform_for, platform_with_settings, AES_KEY, APPSECRET, COMPONENT, MSG_TOKEN,
 };
@@ -17,13 +18,13 @@ use serde_json::{json, Value};
 use stats::{ms, summarize, us};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wechat_sim::accounts::{MINI_PROGRAM_APPID, OFFICIAL_ACCOUNT_APPID};
 use wechat_sim::{SimConfig, Simulator};
 use wxopen::clock::now_secs;
 use wxopen::config::Config;
-use wxopen::platform::{AuthorizeRequest, Platform, Push};
+use wxopen::msg_crypto::SignedPush;
+use wxopen::services::AuthorizeRequest;
 use wxopen::tokens::TokenSettings;
 use wxopen_models::AuthorizerAppid;
 
@@ -45,7 +46,7 @@ struct Bench {
     sim: Simulator,
     proxy: DynamoProxy,
     table: String,
-    platform: Arc<Platform>,
+    services: Services,
     crypto: wxopen::msg_crypto::MsgCrypto,
     env: BTreeMap<String, String>,
     http: reqwest::Client,
@@ -81,7 +82,7 @@ impl Bench {
         )
         .await;
         let callback = "http://127.0.0.1:9/wechat/callback";
-        let (platform, _, vars) = platform_for(
+        let (services, _, vars) = platform_for(
             &table,
             &sim.base_url,
             &[
@@ -90,9 +91,8 @@ impl Bench {
             ],
         )
         .await;
-        let crypto = Config::from_lookup(|n| vars.get(n).cloned(), None)
-            .unwrap()
-            .msg_crypto();
+        let config = Config::from_lookup(|n| vars.get(n).cloned(), None).unwrap();
+        let crypto = config.push.msg_crypto(&config.core.component_appid);
         let mut env: BTreeMap<String, String> = vars.into_iter().collect();
         env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.url.clone());
         for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
@@ -116,7 +116,7 @@ impl Bench {
             sim,
             proxy,
             table,
-            platform,
+            services,
             crypto,
             env,
             http,
@@ -129,8 +129,9 @@ impl Bench {
         for appid in [OFFICIAL_ACCOUNT_APPID, MINI_PROGRAM_APPID] {
             let (code, state) = bench.fresh_code(appid).await;
             bench
-                .platform
-                .complete_authorization(Some(&code), Some(&state))
+                .services
+                .authorization
+                .complete(Some(&code), Some(&state))
                 .await
                 .expect("setup authorization");
         }
@@ -168,8 +169,9 @@ impl Bench {
 
     async fn invoke_in_process_push(&self, event: &Value) {
         let q = |k: &str| event["queryStringParameters"][k].as_str();
-        self.platform
-            .handle_push(&Push {
+        self.services
+            .pushes
+            .handle(&SignedPush {
                 timestamp: q("timestamp"),
                 nonce: q("nonce"),
                 msg_signature: q("msg_signature"),
@@ -183,8 +185,9 @@ impl Bench {
     /// A fresh authorization code and its state, through the simulated authorization page.
     async fn fresh_code(&self, appid: &str) -> (String, String) {
         let url = self
-            .platform
-            .start_authorization(&AuthorizeRequest {
+            .services
+            .authorization
+            .start(&AuthorizeRequest {
                 biz_appid: Some(AuthorizerAppid::parse(appid).unwrap()),
                 ..Default::default()
             })
@@ -557,7 +560,7 @@ async fn run() -> String {
             "info",
         ),
     ] {
-        let (platform, _, _) =
+        let (services, _, _) =
             platform_with_settings(&b.table, &b.sim.base_url, &[], settings).await;
         let payload = match function {
             "token" => json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID}),
@@ -568,8 +571,8 @@ async fn run() -> String {
             let req = direct(payload.clone());
             let started = Instant::now();
             let resp = match function {
-                "token" => authorizer_token::handler::handle(&platform, req).await,
-                _ => authorizer_info::handler::handle(&platform, req).await,
+                "token" => authorizer_token::handler::handle(&services.authorizers, req).await,
+                _ => authorizer_info::handler::handle(&services.authorizers, req).await,
             }
             .expect("warm invocation");
             let elapsed = started.elapsed();

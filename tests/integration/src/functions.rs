@@ -9,12 +9,13 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use wxopen::clock::now_secs;
-use wxopen::config::Config;
-use wxopen::platform::Platform;
+use wxopen::clock::{now_secs, Timestamp};
+use wxopen::config::{Config, Env};
+use wxopen::services::{Authorization, Authorizers, Exchanger, Pushes, Refresher};
 use wxopen::store::DynamoStore;
-use wxopen::tokens::TokenSettings;
+use wxopen::tokens::{ComponentApi, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen_lambda::wiring::Core;
 use wxopen_models::events::EncryptedEnvelope;
 use wxopen_models::{ComponentAppid, VerifyTicket};
 
@@ -39,8 +40,8 @@ pub struct TestEnv {
     pub stub: StubWeChat,
     /// The store, for checking DynamoDB afterwards.
     pub store: DynamoStore,
-    /// The services, as one container builds them.
-    pub platform: Arc<Platform>,
+    /// The services, as one container of each function builds them.
+    pub services: Services,
     /// The variables the platform was configured with.
     pub vars: HashMap<String, String>,
 }
@@ -62,37 +63,51 @@ impl TestEnv {
 
     /// A platform on an existing table and stand-in (a second container of the same stack).
     pub async fn on(table: String, stub: StubWeChat, extra: &[(&str, &str)]) -> Self {
-        let (platform, store, vars) = platform_for(&table, &stub.base_url, extra).await;
+        let (services, store, vars) = platform_for(&table, &stub.base_url, extra).await;
         Self {
             table,
             stub,
             store,
-            platform,
+            services,
             vars,
         }
     }
 
     /// Stores a current ticket, as the first push would.
     pub async fn seed_ticket(&self) {
-        use wxopen::store::Store;
+        use wxopen::store::TicketStore;
         self.store
-            .save_ticket(
-                &component(),
-                &VerifyTicket::new("ticket@@@seeded"),
-                now_secs(),
-            )
+            .save_ticket(&VerifyTicket::new("ticket@@@seeded"), Timestamp::now())
             .await
             .unwrap();
     }
 }
 
-/// A platform as one container builds it, on `table`, with WeChat at `api_base`; `extra`
-/// adds or overrides variables. Returns the platform, its store and its variables.
+/// Every function's service, each as its own function's container builds it from the same
+/// configuration, sharing one store client and one token manager as a single process would.
+#[derive(Clone)]
+pub struct Services {
+    /// `authorize` and `callback`.
+    pub authorization: Arc<Authorization>,
+    /// `exchange`.
+    pub exchanger: Arc<Exchanger>,
+    /// `authorizer-info` and `authorizer-token`.
+    pub authorizers: Arc<Authorizers>,
+    /// `events`.
+    pub pushes: Arc<Pushes>,
+    /// `refresher`.
+    pub refresher: Arc<Refresher>,
+    /// The component API (and its token manager) they share.
+    pub api: ComponentApi,
+}
+
+/// The services as one container builds them, on `table`, with WeChat at `api_base`; `extra`
+/// adds or overrides variables. Returns the services, their store and their variables.
 pub async fn platform_for(
     table: &str,
     api_base: &str,
     extra: &[(&str, &str)],
-) -> (Arc<Platform>, DynamoStore, HashMap<String, String>) {
+) -> (Services, DynamoStore, HashMap<String, String>) {
     let settings = TokenSettings {
         wait: Duration::from_secs(5),
         poll: Duration::from_millis(20),
@@ -107,7 +122,7 @@ pub async fn platform_with_settings(
     api_base: &str,
     extra: &[(&str, &str)],
     settings: TokenSettings,
-) -> (Arc<Platform>, DynamoStore, HashMap<String, String>) {
+) -> (Services, DynamoStore, HashMap<String, String>) {
     let mut vars: HashMap<String, String> = [
         ("WECHAT_COMPONENT_APPID", COMPONENT),
         ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
@@ -125,9 +140,8 @@ pub async fn platform_with_settings(
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
     let config = Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
-    let store = DynamoStore::new(dynamo::client().await, table);
     let wechat = HttpWeChat::new(
-        &config.api_base,
+        config.core.api_base.as_str(),
         Duration::from_secs(2),
         RetryPolicy {
             max_attempts: 3,
@@ -135,13 +149,33 @@ pub async fn platform_with_settings(
             max_delay: Duration::from_millis(20),
         },
     );
-    let platform = Arc::new(Platform::new(
-        &config,
-        Arc::new(store.clone()),
-        Arc::new(wechat),
+    let env = Env::from_lookup(|n| vars.get(n).cloned(), None);
+    let core = Core::build(
+        env,
+        &config.core,
+        &dynamo::sdk_config().await,
         settings,
-    ));
-    (platform, store, vars)
+        wechat,
+    );
+    let exchanger = core.exchanger();
+    let crypto = config.push.msg_crypto(&config.core.component_appid);
+    let services = Services {
+        authorization: Arc::new(Authorization::new(
+            exchanger.clone(),
+            config.auth.signer(),
+            config.auth.pages(),
+        )),
+        authorizers: Arc::new(Authorizers::new(
+            core.api.clone(),
+            core.store.clone(),
+            core.store.clone(),
+        )),
+        pushes: Arc::new(Pushes::new(crypto, core.store.clone(), exchanger.clone())),
+        refresher: Arc::new(Refresher::new(core.api.clone(), core.store.clone())),
+        exchanger,
+        api: core.api.clone(),
+    };
+    (services, (*core.store).clone(), vars)
 }
 
 /// The test component AppID.

@@ -2,6 +2,7 @@
 //! functions' handlers, so the simulator's pushes and a client's redirects reach them for real.
 
 use crate::functions::http_event_json;
+use crate::functions::Services;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -9,8 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use lambda_http::request::LambdaRequest;
-use std::sync::Arc;
-use wxopen::platform::Platform;
 
 /// A running gateway. Dropping it stops the server.
 pub struct Gateway {
@@ -27,17 +26,17 @@ impl Drop for Gateway {
 
 impl Gateway {
     /// Serves `/wechat/authorize`, `/wechat/callback`, `/wechat/events` and `/authorizers/...`
-    /// with the functions' handlers on `platform`.
-    pub async fn start(platform: Arc<Platform>) -> Self {
+    /// with the functions' handlers on `services`.
+    pub async fn start(services: Services) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::start_on(listener, platform)
+        Self::start_on(listener, services)
     }
 
     /// As [`Gateway::start`], on a listener bound earlier (so its URL can be configured first).
-    pub fn start_on(listener: tokio::net::TcpListener, platform: Arc<Platform>) -> Self {
+    pub fn start_on(listener: tokio::net::TcpListener, services: Services) -> Self {
         let app = Router::new()
             .route("/{*path}", any(route))
-            .with_state(platform);
+            .with_state(services);
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -47,7 +46,7 @@ impl Gateway {
 }
 
 async fn route(
-    State(platform): State<Arc<Platform>>,
+    State(services): State<Services>,
     method: Method,
     uri: Uri,
     Query(query): Query<Vec<(String, String)>>,
@@ -81,11 +80,11 @@ async fn route(
     let parsed: LambdaRequest = serde_json::from_value(event).unwrap();
     let req = lambda_http::Request::from(parsed);
     let result = match path.as_str() {
-        "/wechat/authorize" => authorize::handler::handle(&platform, req).await,
-        "/wechat/callback" => callback::handler::handle(&platform, req).await,
-        "/wechat/events" => events::handler::handle(&platform, req).await,
+        "/wechat/authorize" => authorize::handler::handle(&services.authorization, req).await,
+        "/wechat/callback" => callback::handler::handle(&services.authorization, req).await,
+        "/wechat/events" => events::handler::handle(&services.pushes, req).await,
         p if p.starts_with("/authorizers") => {
-            authorizer_info::handler::handle(&platform, req).await
+            authorizer_info::handler::handle(&services.authorizers, req).await
         }
         _ => return (StatusCode::NOT_FOUND, "no such route").into_response(),
     };

@@ -36,15 +36,20 @@ async fn secrets_come_from_secrets_manager_at_cold_start() {
         .unwrap();
     set_base_env(created.arn().unwrap());
     let config = Config::load(&sdk).await.unwrap();
-    assert_eq!(config.component_appsecret.expose(), "appsecret-from-sm");
-    assert_eq!(config.msg_token.expose(), "msg-token-from-sm");
+    assert_eq!(
+        config.core.component_appsecret.expose(),
+        "appsecret-from-sm"
+    );
+    assert_eq!(config.push.msg_token.expose(), "msg-token-from-sm");
     assert!(
         config
-            .auth_state_secret
+            .auth
+            .state_secret
             .expose()
             .starts_with("state-secret-from-sm")
             || config
-                .auth_state_secret
+                .auth
+                .state_secret
                 .expose()
                 .starts_with("state-secret-from-secrets")
     );

@@ -17,7 +17,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
         COMPONENT,
     );
     let resp = events::handler::handle(
-        &env.platform,
+        &env.services.pushes,
         http_event(
             "POST",
             "/wechat/events",
@@ -32,7 +32,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
 
     // 2. An administrator opens the authorize link.
     let resp = authorize::handler::handle(
-        &env.platform,
+        &env.services.authorization,
         http_event("GET", "/wechat/authorize", &[], &[], None),
     )
     .await
@@ -75,13 +75,15 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
         &[("accept", "text/html")],
         None,
     );
-    let resp = callback::handler::handle(&env.platform, req).await.unwrap();
+    let resp = callback::handler::handle(&env.services.authorization, req)
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(body_text(&resp).contains(appid));
 
     // 4. Another service asks for the authorizer's info.
     let resp = authorizer_info::handler::handle(
-        &env.platform,
+        &env.services.authorizers,
         http_event_with_path_param(&format!("/authorizers/{appid}"), appid, &[]),
     )
     .await
@@ -94,7 +96,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
 
     // 5. And for a token: the one from the exchange is still valid, so WeChat is not asked.
     let resp = authorizer_token::handler::handle(
-        &env.platform,
+        &env.services.authorizers,
         direct(json!({"authorizer_appid": appid})),
     )
     .await
@@ -112,7 +114,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
         COMPONENT,
     );
     let resp = events::handler::handle(
-        &env.platform,
+        &env.services.pushes,
         http_event(
             "POST",
             "/wechat/events",
@@ -133,7 +135,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
     )
     .await;
     let err = authorizer_token::handler::handle(
-        &second.platform,
+        &second.services.authorizers,
         direct(json!({"authorizer_appid": appid})),
     )
     .await
@@ -141,7 +143,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
     assert_eq!((err.status, err.code.as_str()), (409, "authorizer_revoked"));
     // So is the container that handled the revocation, though its memory held the token.
     let err = authorizer_token::handler::handle(
-        &env.platform,
+        &env.services.authorizers,
         direct(json!({"authorizer_appid": appid})),
     )
     .await

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wechat_sim::accounts::{MINI_PROGRAM_APPID, OFFICIAL_ACCOUNT_APPID};
 use wechat_sim::{SimConfig, Simulator};
-use wxopen::store::Store;
+use wxopen::store::{AuthorizerListing, TicketStore};
 
 struct Stack {
     sim: Simulator,
@@ -39,7 +39,7 @@ async fn stack() -> Stack {
     )
     .await;
     let callback = format!("{gateway_url}/wechat/callback");
-    let (platform, store, _) = platform_for(
+    let (services, store, _) = platform_for(
         &table,
         &sim.base_url,
         &[
@@ -48,7 +48,7 @@ async fn stack() -> Stack {
         ],
     )
     .await;
-    let gateway = Gateway::start_on(gateway_listener, platform);
+    let gateway = Gateway::start_on(gateway_listener, services);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -61,13 +61,7 @@ async fn stack() -> Stack {
     };
     // The simulator pushes a ticket at start: wait until it is stored.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while stack
-        .env_store
-        .load_ticket(&component())
-        .await
-        .unwrap()
-        .is_none()
-    {
+    while stack.env_store.load_ticket().await.unwrap().is_none() {
         assert!(
             Instant::now() < deadline,
             "the simulator's first ticket never arrived"
@@ -202,9 +196,10 @@ async fn both_accounts_authorize_through_the_simulated_page_and_are_served() {
     // The simulator also pushed `authorized` for each; the stored records are consistent.
     let listed = s
         .env_store
-        .list_authorizers(&component(), None, 10)
+        .list_authorizers(None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("no cursor: a first page");
     assert_eq!(listed.items.len(), 2);
 }
 

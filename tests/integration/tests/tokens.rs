@@ -7,9 +7,13 @@ use integration_tests::wechat_stub::{Reply, StubWeChat};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wxopen::clock::{now_ms, now_secs};
-use wxopen::store::{CachedToken, DynamoStore, NewAuthorization, Store};
-use wxopen::tokens::{TokenError, TokenManager, TokenSettings};
+use wxopen::clock::Timestamp;
+use wxopen::services::ServiceError;
+use wxopen::store::{
+    AuthorizerStore, AuthorizerTokenWrite, CachedToken, DynamoStore, HistoryReader, Lease,
+    NewAuthorization, TicketStore, TokenKey, TokenStore, TokenWrite,
+};
+use wxopen::tokens::{AuthorizerError, RefreshError, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{
@@ -41,7 +45,7 @@ async fn instance(
     stub: &StubWeChat,
     settings: TokenSettings,
 ) -> (Arc<TokenManager>, DynamoStore) {
-    let store = DynamoStore::new(dynamo::client().await, table);
+    let store = DynamoStore::new(dynamo::client().await, table, component());
     let wechat = HttpWeChat::new(
         &stub.base_url,
         Duration::from_secs(2),
@@ -54,8 +58,7 @@ async fn instance(
     let manager = TokenManager::new(
         Arc::new(store.clone()),
         Arc::new(wechat),
-        component(),
-        Secret::new(APPSECRET),
+        (component(), Secret::new(APPSECRET)),
         settings,
     );
     (Arc::new(manager), store)
@@ -72,30 +75,26 @@ async fn world() -> World {
     logs::capture();
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
-    let store = DynamoStore::new(client, &table);
+    let store = DynamoStore::new(client, &table, component());
     let stub = StubWeChat::start().await;
     store
-        .save_ticket(
-            &component(),
-            &VerifyTicket::new("ticket@@@VALUE"),
-            now_secs(),
-        )
+        .save_ticket(&VerifyTicket::new("ticket@@@VALUE"), Timestamp::now())
         .await
         .unwrap();
     store
         .save_authorization(
-            &component(),
             &NewAuthorization {
                 authorizer_appid: app(),
                 refresh_token: Some(RefreshToken::new("refresh-ORIGINAL")),
                 access: Some(CachedToken {
                     token: AccessToken::new("access-EXPIRED"),
-                    expires_at: now_secs() - 10,
+                    expires_at: Timestamp::now().minus(Duration::from_secs(10)),
                 }),
                 permission_ids: vec![PermissionId(1), PermissionId(2)],
+                code_hash: None,
             },
-            now_secs(),
-            now_ms(),
+            Timestamp::now(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -103,18 +102,30 @@ async fn world() -> World {
 }
 
 async fn seed_component_token(w: &World) {
-    let now = now_ms();
+    let now = Timestamp::now();
+    let lease = Lease {
+        owner: "seed".into(),
+        until: now.plus(Duration::from_secs(1)),
+    };
     w.store
-        .lease_component_token(&component(), "seed", now, now + 1000)
+        .take_lease(&TokenKey::Component, &lease, now)
         .await
         .unwrap();
     let token = CachedToken {
         token: AccessToken::new("component-token-SEEDED"),
-        expires_at: now_secs() + 7200,
+        expires_at: Timestamp::now().plus(Duration::from_secs(7200)),
     };
     assert!(w
         .store
-        .store_component_token(&component(), "seed", &token)
+        .write_token(
+            &TokenKey::Component,
+            &TokenWrite {
+                owner: "seed",
+                token: &token,
+                authorizer: None,
+                now,
+            }
+        )
         .await
         .unwrap());
 }
@@ -151,12 +162,7 @@ async fn sixty_four_requests_on_four_instances_refresh_an_authorizer_token_once(
         "all 64 requests receive the same token"
     );
     assert_ne!(tokens[0], AccessToken::new("access-EXPIRED"));
-    let stored = w
-        .store
-        .load_authorizer(&component(), &app())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
     assert_eq!(stored.access.unwrap().token, tokens[0]);
     assert_eq!(stored.lease, None);
 }
@@ -189,10 +195,17 @@ async fn sixty_four_requests_on_four_instances_refresh_the_component_token_once(
 async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
     let w = world().await;
     seed_component_token(&w).await;
-    let now = now_ms();
+    let now = Timestamp::now();
     assert!(w
         .store
-        .lease_authorizer_token(&component(), &app(), "dead-instance", now, now + 1500)
+        .take_lease(
+            &TokenKey::Authorizer(app()),
+            &Lease {
+                owner: "dead-instance".into(),
+                until: now.plus(Duration::from_millis(1500))
+            },
+            now
+        )
         .await
         .unwrap()
         .is_some());
@@ -206,7 +219,7 @@ async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
     assert_eq!(w.stub.calls("api_authorizer_token"), 1);
     assert_eq!(
         w.store
-            .load_authorizer(&component(), &app())
+            .load_authorizer(&app())
             .await
             .unwrap()
             .unwrap()
@@ -220,9 +233,16 @@ async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
 #[tokio::test]
 async fn a_held_lease_that_outlasts_the_wait_is_a_clear_busy_error() {
     let w = world().await;
-    let now = now_ms();
+    let now = Timestamp::now();
     w.store
-        .lease_authorizer_token(&component(), &app(), "slow-instance", now, now + 60_000)
+        .take_lease(
+            &TokenKey::Authorizer(app()),
+            &Lease {
+                owner: "slow-instance".into(),
+                until: now.plus(Duration::from_secs(60)),
+            },
+            now,
+        )
         .await
         .unwrap();
     let (manager, _) = instance(
@@ -235,7 +255,10 @@ async fn a_held_lease_that_outlasts_the_wait_is_a_clear_busy_error() {
     )
     .await;
     let err = manager.authorizer_token(&app()).await.unwrap_err();
-    assert!(matches!(err, TokenError::Busy { .. }), "{err:?}");
+    assert!(
+        matches!(err, ServiceError::Refresh(RefreshError::Busy { .. })),
+        "{err:?}"
+    );
     assert_eq!(w.stub.calls("api_authorizer_token"), 0);
 }
 
@@ -254,12 +277,7 @@ async fn a_new_refresh_token_from_wechat_is_in_dynamodb_before_the_token_is_hand
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     let token = manager.authorizer_token(&app()).await.unwrap();
     assert_eq!(token.token, AccessToken::new("authorizer-token-ROTATED"));
-    let stored = w
-        .store
-        .load_authorizer(&component(), &app())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
     assert_eq!(
         stored.refresh_token,
         Some(RefreshToken::new("refresh-ROTATED"))
@@ -275,7 +293,7 @@ async fn a_new_refresh_token_from_wechat_is_in_dynamodb_before_the_token_is_hand
         request.query["component_access_token"],
         "component-token-SEEDED"
     );
-    let history = w.store.history(&component(), &app()).await.unwrap();
+    let history = w.store.history(&app()).await.unwrap();
     assert_eq!(
         history.last().unwrap().kind,
         HistoryKind::RefreshTokenReplaced
@@ -326,13 +344,11 @@ async fn a_refresh_whose_write_fails_hands_out_no_token_and_keeps_the_old_refres
         .await
         .unwrap();
     let err = pending.await.unwrap().unwrap_err();
-    assert!(matches!(err, TokenError::Conflict { .. }), "{err:?}");
-    let stored = w
-        .store
-        .load_authorizer(&component(), &app())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(
+        matches!(err, ServiceError::Refresh(RefreshError::Conflict { .. })),
+        "{err:?}"
+    );
+    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
     assert_eq!(
         stored.refresh_token,
         Some(RefreshToken::new("refresh-ORIGINAL"))
@@ -352,32 +368,24 @@ async fn refresh_token_refused_marks_needs_reauth_and_deletes_nothing() {
         .script("api_authorizer_token", [Reply::errcode(61023)]);
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     let err = manager.authorizer_token(&app()).await.unwrap_err();
-    assert_eq!(err, TokenError::NeedsReauth(app()));
-    let stored = w
-        .store
-        .load_authorizer(&component(), &app())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(
+        err,
+        ServiceError::Authorizer(AuthorizerError::NeedsReauth(app()))
+    );
+    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
     assert_eq!(stored.record.status, AuthorizerStatus::NeedsReauth);
     assert_eq!(
         stored.refresh_token,
         Some(RefreshToken::new("refresh-ORIGINAL"))
     );
     assert_eq!(
-        w.store
-            .history(&component(), &app())
-            .await
-            .unwrap()
-            .last()
-            .unwrap()
-            .kind,
+        w.store.history(&app()).await.unwrap().last().unwrap().kind,
         HistoryKind::NeedsReauth
     );
     // Later requests fail at once, without calling WeChat.
     assert_eq!(
         manager.authorizer_token(&app()).await.unwrap_err(),
-        TokenError::NeedsReauth(app())
+        ServiceError::Authorizer(AuthorizerError::NeedsReauth(app()))
     );
     assert_eq!(w.stub.calls("api_authorizer_token"), 1);
 }
@@ -397,7 +405,12 @@ async fn an_invalid_component_token_is_dropped_refetched_and_the_call_retried_on
         "the seeded component token was replaced once"
     );
     assert_eq!(w.stub.calls("api_authorizer_token"), 2);
-    let slot = w.store.load_component_token(&component()).await.unwrap();
+    let slot = w
+        .store
+        .load_slot(&TokenKey::Component)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(
         slot.token.unwrap().token,
         AccessToken::new("component-token-SEEDED")
@@ -410,10 +423,18 @@ async fn an_invalidation_of_an_old_token_does_not_drop_the_newer_one() {
     seed_component_token(&w).await;
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     manager
-        .invalidate_component_token(&AccessToken::new("component-token-OLDER"))
+        .invalidate(
+            &TokenKey::Component,
+            &AccessToken::new("component-token-OLDER"),
+        )
         .await
         .unwrap();
-    let slot = w.store.load_component_token(&component()).await.unwrap();
+    let slot = w
+        .store
+        .load_slot(&TokenKey::Component)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         slot.token.unwrap().token,
         AccessToken::new("component-token-SEEDED")
@@ -421,7 +442,7 @@ async fn an_invalidation_of_an_old_token_does_not_drop_the_newer_one() {
     // A caller reporting the current authorizer token gets a new one on its next request.
     let first = manager.authorizer_token(&app()).await.unwrap();
     manager
-        .invalidate_authorizer_token(&app(), &first.token)
+        .invalidate(&TokenKey::Authorizer(app()), &first.token)
         .await
         .unwrap();
     let second = manager.authorizer_token(&app()).await.unwrap();
@@ -437,24 +458,21 @@ async fn no_ticket_is_a_clear_error_and_the_lease_is_released() {
     let stub = StubWeChat::start().await;
     let (manager, store) = instance(&table, &stub, settings()).await;
     let err = manager.component_token().await.unwrap_err();
-    assert_eq!(err, TokenError::TicketMissing);
+    assert_eq!(err, ServiceError::Refresh(RefreshError::TicketMissing));
     assert!(err.to_string().contains("event URL"));
     assert_eq!(stub.calls("api_component_token"), 0);
     assert_eq!(
         store
-            .load_component_token(&component())
+            .load_slot(&TokenKey::Component)
             .await
+            .unwrap()
             .unwrap()
             .lease,
         None
     );
     // As soon as a ticket arrives, the next request succeeds without waiting for a lease.
     store
-        .save_ticket(
-            &component(),
-            &VerifyTicket::new("ticket@@@LATE"),
-            now_secs(),
-        )
+        .save_ticket(&VerifyTicket::new("ticket@@@LATE"), Timestamp::now())
         .await
         .unwrap();
     let started = Instant::now();
@@ -469,15 +487,19 @@ async fn unknown_and_revoked_authorizers_get_named_errors_without_calling_wechat
     let unknown = AuthorizerAppid::parse("wxnobody").unwrap();
     assert_eq!(
         manager.authorizer_token(&unknown).await.unwrap_err(),
-        TokenError::UnknownAuthorizer(unknown)
+        ServiceError::Authorizer(AuthorizerError::Unknown(unknown))
     );
     w.store
-        .revoke_authorizer(&component(), &app(), now_secs() + 1, now_ms())
+        .revoke_authorizer(
+            &app(),
+            Timestamp::now().plus(Duration::from_secs(1)),
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
         manager.authorizer_token(&app()).await.unwrap_err(),
-        TokenError::Revoked(app())
+        ServiceError::Authorizer(AuthorizerError::Revoked(app()))
     );
     assert_eq!(w.stub.calls("api_authorizer_token"), 0);
 }
@@ -509,14 +531,21 @@ async fn a_token_inside_the_margin_is_refreshed_ahead_of_expiry() {
     seed_component_token(&w).await;
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     // Five minutes left, with a ten-minute margin: refresh now.
-    let now = now_ms();
+    let now = Timestamp::now();
     w.store
-        .lease_authorizer_token(&component(), &app(), "seed", now, now + 1000)
+        .take_lease(
+            &TokenKey::Authorizer(app()),
+            &Lease {
+                owner: "seed".into(),
+                until: now.plus(Duration::from_millis(1000)),
+            },
+            now,
+        )
         .await
         .unwrap();
     let version = w
         .store
-        .load_authorizer(&component(), &app())
+        .load_authorizer(&app())
         .await
         .unwrap()
         .unwrap()
@@ -524,11 +553,23 @@ async fn a_token_inside_the_margin_is_refreshed_ahead_of_expiry() {
         .version;
     let near = CachedToken {
         token: AccessToken::new("access-NEAR-EXPIRY"),
-        expires_at: now_secs() + 300,
+        expires_at: Timestamp::now().plus(Duration::from_secs(300)),
     };
     assert!(w
         .store
-        .store_authorizer_token(&component(), &app(), "seed", version, &near, None, now_ms())
+        .write_token(
+            &TokenKey::Authorizer(app()),
+            &TokenWrite {
+                owner: "seed",
+                token: &near,
+                authorizer: Some(AuthorizerTokenWrite {
+                    expected_version: version,
+                    replaced_refresh_token: None,
+                    permission_ids: &[],
+                }),
+                now: Timestamp::now(),
+            }
+        )
         .await
         .unwrap());
     let token = manager.authorizer_token(&app()).await.unwrap();
@@ -555,7 +596,7 @@ async fn no_token_or_secret_value_appears_in_the_logs() {
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     let token = manager.authorizer_token(&app()).await.unwrap();
     manager
-        .invalidate_authorizer_token(&app(), &token.token)
+        .invalidate(&TokenKey::Authorizer(app()), &token.token)
         .await
         .unwrap();
     w.stub

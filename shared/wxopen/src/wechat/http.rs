@@ -159,24 +159,46 @@ impl HttpWeChat {
     }
 }
 
-/// Transport failures are transient. The URL (which carries the token) is stripped first.
+/// Whether a request whose answer was lost after it was sent (a timeout, a connection broken
+/// mid-request) may be sent again. WeChat may have acted on the first one.
+fn replay_safe(endpoint: &str) -> bool {
+    match endpoint {
+        // The authorization code is spent on first use: a replay answers 61009 and the tokens
+        // of the first answer are lost. Better to fail and let the push or the person retry.
+        "api_query_auth" => false,
+        // Reads, a new pre-auth code, an option set to the same value: harmless twice. A
+        // second token refresh returns a valid token and WeChat keeps the previous one valid
+        // for a few minutes, so nothing handed out breaks.
+        _ => true,
+    }
+}
+
+/// Transport failures are transient when the request never left (a failed connect) or may be
+/// replayed; otherwise final. The URL (which carries the token) is stripped first.
 fn transport_error(endpoint: &'static str, attempts: u32, e: reqwest::Error) -> Attempt {
     let e = e.without_url();
-    if e.is_timeout() {
-        return Attempt::Transient(WeChatError::Timeout { endpoint, attempts });
+    let sent = !e.is_connect();
+    let error = if e.is_timeout() {
+        WeChatError::Timeout { endpoint, attempts }
+    } else {
+        let mut reason = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            reason.push_str(": ");
+            reason.push_str(&s.to_string());
+            source = s.source();
+        }
+        WeChatError::Connect {
+            endpoint,
+            attempts,
+            reason,
+        }
+    };
+    if sent && !replay_safe(endpoint) {
+        Attempt::Final(error)
+    } else {
+        Attempt::Transient(error)
     }
-    let mut reason = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        reason.push_str(": ");
-        reason.push_str(&s.to_string());
-        source = s.source();
-    }
-    Attempt::Transient(WeChatError::Connect {
-        endpoint,
-        attempts,
-        reason,
-    })
 }
 
 #[async_trait]
@@ -245,5 +267,21 @@ impl WeChatApi for HttpWeChat {
         self.call::<_, serde::de::IgnoredAny>("api_set_authorizer_option", Some(token), req)
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_code_exchange_is_never_replayed() {
+        assert!(!super::replay_safe("api_query_auth"));
+        for endpoint in [
+            "api_component_token",
+            "api_authorizer_token",
+            "api_get_authorizer_info",
+            "api_create_preauthcode",
+        ] {
+            assert!(super::replay_safe(endpoint), "{endpoint}");
+        }
     }
 }

@@ -47,14 +47,14 @@ pub struct Item<'a> {
 }
 
 impl Item<'_> {
-    pub fn corrupt(&self, reason: impl Into<String>) -> super::StoreError {
-        super::StoreError::Corrupt {
+    pub fn corrupt(&self, reason: impl Into<String>) -> crate::store::StoreError {
+        crate::store::StoreError::Corrupt {
             key: self.key.to_owned(),
             reason: reason.into(),
         }
     }
 
-    pub fn opt_s(&self, name: &str) -> Result<Option<String>, super::StoreError> {
+    pub fn opt_s(&self, name: &str) -> Result<Option<String>, crate::store::StoreError> {
         match self.map.get(name) {
             None | Some(AttributeValue::Null(_)) => Ok(None),
             Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
@@ -62,12 +62,12 @@ impl Item<'_> {
         }
     }
 
-    pub fn req_s(&self, name: &str) -> Result<String, super::StoreError> {
+    pub fn req_s(&self, name: &str) -> Result<String, crate::store::StoreError> {
         self.opt_s(name)?
             .ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
-    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, super::StoreError> {
+    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, crate::store::StoreError> {
         match self.map.get(name) {
             None | Some(AttributeValue::Null(_)) => Ok(None),
             Some(AttributeValue::N(v)) => v
@@ -78,12 +78,12 @@ impl Item<'_> {
         }
     }
 
-    pub fn req_i64(&self, name: &str) -> Result<i64, super::StoreError> {
+    pub fn req_i64(&self, name: &str) -> Result<i64, crate::store::StoreError> {
         self.opt_i64(name)?
             .ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
-    pub fn u32_list(&self, name: &str) -> Result<Vec<u32>, super::StoreError> {
+    pub fn u32_list(&self, name: &str) -> Result<Vec<u32>, crate::store::StoreError> {
         match self.map.get(name) {
             None => Ok(Vec::new()),
             Some(AttributeValue::L(items)) => items

@@ -12,6 +12,9 @@ use subtle::ConstantTimeEq;
 use wxopen_models::events::EncryptedEnvelope;
 use wxopen_models::{ComponentAppid, Secret};
 
+mod push;
+pub use push::{PushError, SignedPush, MAX_PUSH_BYTES};
+
 type Encryptor = cbc::Encryptor<aes::Aes256>;
 type Decryptor = cbc::Decryptor<aes::Aes256>;
 

@@ -1,0 +1,138 @@
+use super::*;
+
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+fn base() -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("WECHAT_COMPONENT_APPID", "wx_component".to_owned()),
+        ("WECHAT_COMPONENT_APPSECRET", "appsecret-value".to_owned()),
+        ("WECHAT_MSG_TOKEN", "msg-token".to_owned()),
+        ("WECHAT_ENCODING_AES_KEY", KEY.to_owned()),
+        ("TABLE_NAME", "table".to_owned()),
+        ("AUTH_STATE_SECRET", "s".repeat(32)),
+    ])
+}
+
+fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+    Config::from_lookup(|n| vars.get(n).cloned(), None)
+}
+
+#[test]
+fn defaults_apply_and_optional_variables_stay_unset() {
+    let c = load(&base()).unwrap();
+    assert_eq!(
+        c.core.api_base.as_str().trim_end_matches('/'),
+        DEFAULT_API_BASE
+    );
+    assert_eq!(
+        c.auth.auth_page_base.as_str().trim_end_matches('/'),
+        DEFAULT_AUTH_PAGE_BASE
+    );
+    assert!(c.auth.callback_url.is_none());
+    assert_eq!(
+        c.auth
+            .require_callback_url()
+            .unwrap_err()
+            .to_string()
+            .split(' ')
+            .next(),
+        Some("AUTH_CALLBACK_URL")
+    );
+}
+
+#[test]
+fn each_missing_variable_is_named() {
+    for name in [
+        "WECHAT_COMPONENT_APPID",
+        "WECHAT_COMPONENT_APPSECRET",
+        "WECHAT_MSG_TOKEN",
+        "WECHAT_ENCODING_AES_KEY",
+        "TABLE_NAME",
+        "AUTH_STATE_SECRET",
+    ] {
+        let mut vars = base();
+        vars.insert(name, "  ".into());
+        let err = load(&vars).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Missing { name: n, .. } if n == name),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().starts_with(name));
+    }
+}
+
+#[test]
+fn each_part_asks_only_for_its_own_variables() {
+    let mut vars = base();
+    for secret in [
+        "WECHAT_MSG_TOKEN",
+        "WECHAT_ENCODING_AES_KEY",
+        "AUTH_STATE_SECRET",
+    ] {
+        vars.remove(secret);
+    }
+    let env = Env::from_lookup(|n| vars.get(n).cloned(), None);
+    let core = env
+        .core()
+        .expect("the core needs none of the message or state secrets");
+    assert_eq!(core.component_appid.as_str(), "wx_component");
+    assert!(matches!(
+        env.push(),
+        Err(ConfigError::Missing {
+            name: "WECHAT_MSG_TOKEN",
+            ..
+        })
+    ));
+    assert!(matches!(
+        env.auth(),
+        Err(ConfigError::Missing {
+            name: "AUTH_STATE_SECRET",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn malformed_values_are_named_without_echoing_secrets() {
+    let cases = [
+        ("WECHAT_ENCODING_AES_KEY", "too-short-secret-key"),
+        ("WECHAT_ENCODING_AES_KEY_PREVIOUS", "previous-KEY-value"),
+        ("WECHAT_API_BASE", "not a url"),
+        ("AUTH_CALLBACK_URL", "ftp://example.com/cb"),
+        ("WECHAT_COMPONENT_APPID", "wx bad id"),
+        ("AUTH_STATE_SECRET", "short-secret"),
+    ];
+    for (name, value) in cases {
+        let mut vars = base();
+        vars.insert(name, value.into());
+        let err = load(&vars).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Malformed { name: n, .. } if n == name),
+            "{name}: {err}"
+        );
+        if name.contains("KEY") || name.contains("SECRET") {
+            assert!(!err.to_string().contains(value), "{err}");
+        }
+    }
+}
+
+#[test]
+fn a_secret_bundle_overrides_the_four_secrets() {
+    let mut vars = base();
+    vars.remove("WECHAT_COMPONENT_APPSECRET");
+    let bundle = SecretBundle {
+        component_appsecret: Some(Secret::new("from-secrets-manager")),
+        msg_token: Some(Secret::new("token-from-sm")),
+        encoding_aes_key: None,
+        state_secret: Some(Secret::new("t".repeat(40))),
+    };
+    let c = Config::from_lookup(|n| vars.get(n).cloned(), Some(bundle)).unwrap();
+    assert_eq!(c.core.component_appsecret.expose(), "from-secrets-manager");
+    assert_eq!(c.push.msg_token.expose(), "token-from-sm");
+    assert_eq!(c.auth.state_secret.expose(), "t".repeat(40));
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("from-secrets-manager") && !debug.contains(KEY),
+        "{debug}"
+    );
+}

@@ -1,0 +1,95 @@
+//! A whole signed push, verified and decrypted in one step: size, signature parameters,
+//! encryption mode, envelope, signature, decryption, and the AppID inside. Nothing but the
+//! envelope is parsed before the signature holds.
+
+use super::{CryptoError, MsgCrypto};
+use wxopen_models::events::{EncryptedEnvelope, EventError};
+
+/// Longest push body accepted.
+pub const MAX_PUSH_BYTES: usize = 64 * 1024;
+
+/// A push as received: the query's signature parameters and the body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignedPush<'a> {
+    /// `timestamp` query parameter.
+    pub timestamp: Option<&'a str>,
+    /// `nonce` query parameter.
+    pub nonce: Option<&'a str>,
+    /// `msg_signature` query parameter.
+    pub msg_signature: Option<&'a str>,
+    /// `encrypt_type` query parameter.
+    pub encrypt_type: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// Why a push was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// `timestamp`, `nonce` or `msg_signature` is missing.
+    #[error(
+        "the push is not signed: timestamp, nonce and msg_signature are required in the query"
+    )]
+    Unsigned,
+    /// The signature does not match.
+    #[error(transparent)]
+    BadSignature(CryptoError),
+    /// `encrypt_type` is not `aes`.
+    #[error("encrypt_type {0:?} is not supported: set message encryption to safe mode (aes) in the WeChat console")]
+    UnsupportedEncryption(String),
+    /// The body is too large.
+    #[error("the push body is {len} bytes; at most {max} are accepted")]
+    TooLarge {
+        /// Bytes received.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The envelope or the decrypted event is not readable.
+    #[error(transparent)]
+    Malformed(#[from] EventError),
+    /// The ciphertext could not be decrypted.
+    #[error(transparent)]
+    Undecryptable(CryptoError),
+    /// The push was meant for another component.
+    #[error("the push is for component {found}, not this platform's {expected}: check WECHAT_COMPONENT_APPID")]
+    WrongComponent {
+        /// This platform.
+        expected: String,
+        /// The push's AppID.
+        found: String,
+    },
+}
+
+impl MsgCrypto {
+    /// Verifies and decrypts a whole push; the plaintext XML on success.
+    pub fn open_push(&self, push: &SignedPush<'_>) -> Result<String, PushError> {
+        if push.body.len() > MAX_PUSH_BYTES {
+            return Err(PushError::TooLarge {
+                len: push.body.len(),
+                max: MAX_PUSH_BYTES,
+            });
+        }
+        let (Some(timestamp), Some(nonce), Some(signature)) =
+            (push.timestamp, push.nonce, push.msg_signature)
+        else {
+            return Err(PushError::Unsigned);
+        };
+        if let Some(kind) = push.encrypt_type.filter(|k| !k.eq_ignore_ascii_case("aes")) {
+            return Err(PushError::UnsupportedEncryption(
+                kind.chars().take(32).collect(),
+            ));
+        }
+        let body = std::str::from_utf8(push.body)
+            .map_err(|_| PushError::Malformed(EventError::Xml("the body is not UTF-8".into())))?;
+        let envelope = EncryptedEnvelope::parse_xml(body)?;
+        self.verify_signature(timestamp, nonce, &envelope.encrypt, signature)
+            .map_err(PushError::BadSignature)?;
+        self.decrypt(&envelope.encrypt).map_err(|e| match e {
+            CryptoError::AppidMismatch { expected, found } => {
+                PushError::WrongComponent { expected, found }
+            }
+            other => PushError::Undecryptable(other),
+        })
+    }
+}

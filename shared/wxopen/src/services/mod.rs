@@ -1,0 +1,30 @@
+//! The use cases, one service each, holding only the ports and secrets it needs. Nothing here
+//! knows about HTTP or Lambda: the function adapters parse events into these calls and render
+//! the typed results.
+//!
+//! | service | functions | needs |
+//! |---|---|---|
+//! | [`Authorization`] | `authorize`, `callback` | component API, authorizer store, state key, page URLs |
+//! | [`Exchanger`] | `exchange` (and the two above, and pushes) | component API, authorizer store |
+//! | [`Authorizers`] | `authorizer-info`, `authorizer-token` | component API, stores |
+//! | [`Pushes`] | `events` | message crypto, ticket store, exchanger |
+//! | [`Refresher`] | `refresher` | component API, authorizer store |
+
+mod authorization;
+mod authorizers;
+mod exchange;
+mod pushes;
+mod refresh;
+mod views;
+
+pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, STATE_LIFETIME};
+pub use authorizers::Authorizers;
+pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
+pub use pushes::{PushOutcome, Pushes};
+pub use refresh::{RefreshReport, Refresher, REFRESHER_MARGIN};
+pub use views::{permission_views, AuthorizerView, InfoSource, PermissionView, TokenGrant};
+
+pub use crate::error::ServiceError;
+
+#[cfg(test)]
+mod tests;

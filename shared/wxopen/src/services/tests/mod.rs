@@ -1,0 +1,270 @@
+//! The services against the memory store and an in-process WeChat: the authorization, token
+//! and push rules in milliseconds, without any server.
+
+mod authorization;
+mod pushes;
+mod tokens;
+
+use super::*;
+use crate::clock::Timestamp;
+use crate::msg_crypto::{EncodingAesKey, MsgCrypto};
+use crate::state::StateSigner;
+use crate::store::{MemoryStore, TicketStore};
+use crate::tokens::{ComponentApi, TokenManager, TokenSettings};
+use crate::wechat::{WeChatApi, WeChatError};
+use async_trait::async_trait;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wxopen_models::api::*;
+use wxopen_models::{AccessToken, ComponentAppid, Secret, VerifyTicket};
+
+const INFO: &str =
+    include_str!("../../../../models/tests/fixtures/authorizer_info_mini_program.json");
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+fn component() -> ComponentAppid {
+    ComponentAppid::parse("wx_component_svc").unwrap()
+}
+
+fn appid(s: &str) -> wxopen_models::AuthorizerAppid {
+    wxopen_models::AuthorizerAppid::parse(s).unwrap()
+}
+
+/// WeChat in process: counts calls, issues numbered tokens, and can be told to refuse.
+#[derive(Default)]
+struct FakeWeChat {
+    calls: Mutex<HashMap<&'static str, usize>>,
+    issued: AtomicU64,
+    used_codes: Mutex<HashSet<String>>,
+    /// Answer 40001 to the next component-token call that uses this token.
+    refuse_token_once: Mutex<Option<String>>,
+    refresh_refused: AtomicBool,
+    rotate_refresh: AtomicBool,
+    /// Authorizers `api_get_authorizer_list` reports.
+    listed: Mutex<Vec<AuthorizerListItem>>,
+}
+
+impl FakeWeChat {
+    fn count(&self, endpoint: &'static str) -> usize {
+        self.calls
+            .lock()
+            .unwrap()
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn called(
+        &self,
+        endpoint: &'static str,
+        token: Option<&AccessToken>,
+    ) -> Result<u64, WeChatError> {
+        *self.calls.lock().unwrap().entry(endpoint).or_default() += 1;
+        let mut refuse = self.refuse_token_once.lock().unwrap();
+        if token.is_some_and(|t| refuse.as_deref() == Some(t.expose())) {
+            *refuse = None;
+            return Err(WeChatError::AccessTokenInvalid {
+                endpoint,
+                errcode: 40001,
+            });
+        }
+        Ok(self.issued.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).expect("a valid fake answer")
+}
+
+#[async_trait]
+impl WeChatApi for FakeWeChat {
+    async fn component_token(
+        &self,
+        _: &ComponentTokenRequest,
+    ) -> Result<ComponentTokenResponse, WeChatError> {
+        let n = self.called("api_component_token", None)?;
+        Ok(parse(
+            serde_json::json!({"component_access_token": format!("ct-{n}"), "expires_in": 7200}),
+        ))
+    }
+
+    async fn create_pre_auth_code(
+        &self,
+        t: &AccessToken,
+        _: &CreatePreAuthCodeRequest,
+    ) -> Result<CreatePreAuthCodeResponse, WeChatError> {
+        let n = self.called("api_create_preauthcode", Some(t))?;
+        Ok(parse(
+            serde_json::json!({"pre_auth_code": format!("pre-{n}"), "expires_in": 1800}),
+        ))
+    }
+
+    async fn query_auth(
+        &self,
+        t: &AccessToken,
+        req: &QueryAuthRequest,
+    ) -> Result<QueryAuthResponse, WeChatError> {
+        self.called("api_query_auth", Some(t))?;
+        let code = req.authorization_code.expose().to_owned();
+        if !self.used_codes.lock().unwrap().insert(code.clone()) {
+            return Err(WeChatError::AuthCodeInvalid);
+        }
+        let app = code.strip_prefix("code-").unwrap_or("wxunknownapp");
+        Ok(parse(serde_json::json!({"authorization_info": {
+            "authorizer_appid": app, "authorizer_access_token": format!("at-{app}"), "expires_in": 7200,
+            "authorizer_refresh_token": format!("rt-{app}"),
+            "func_info": [{"funcscope_category": {"id": 1}}, {"funcscope_category": {"id": 18}}]
+        }})))
+    }
+
+    async fn authorizer_token(
+        &self,
+        t: &AccessToken,
+        req: &AuthorizerTokenRequest,
+    ) -> Result<AuthorizerTokenResponse, WeChatError> {
+        let n = self.called("api_authorizer_token", Some(t))?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if self.refresh_refused.load(Ordering::SeqCst) {
+            return Err(WeChatError::RefreshTokenInvalid);
+        }
+        let refresh = if self.rotate_refresh.load(Ordering::SeqCst) {
+            format!("rt-rotated-{n}")
+        } else {
+            req.authorizer_refresh_token.expose().to_owned()
+        };
+        Ok(parse(
+            serde_json::json!({"authorizer_access_token": format!("at-{n}"), "expires_in": 7200, "authorizer_refresh_token": refresh}),
+        ))
+    }
+
+    async fn get_authorizer_info(
+        &self,
+        t: &AccessToken,
+        _: &GetAuthorizerInfoRequest,
+    ) -> Result<GetAuthorizerInfoResponse, WeChatError> {
+        self.called("api_get_authorizer_info", Some(t))?;
+        Ok(serde_json::from_str(INFO).expect("the seed example parses"))
+    }
+
+    async fn get_authorizer_list(
+        &self,
+        t: &AccessToken,
+        req: &GetAuthorizerListRequest,
+    ) -> Result<GetAuthorizerListResponse, WeChatError> {
+        self.called("api_get_authorizer_list", Some(t))?;
+        let listed = self.listed.lock().unwrap();
+        let page: Vec<_> = listed
+            .iter()
+            .skip(req.offset as usize)
+            .take(req.count as usize)
+            .cloned()
+            .collect();
+        Ok(GetAuthorizerListResponse {
+            total_count: listed.len() as u64,
+            list: page,
+        })
+    }
+
+    async fn get_authorizer_option(
+        &self,
+        _: &AccessToken,
+        _: &GetAuthorizerOptionRequest,
+    ) -> Result<GetAuthorizerOptionResponse, WeChatError> {
+        unimplemented!("no service calls options")
+    }
+
+    async fn set_authorizer_option(
+        &self,
+        _: &AccessToken,
+        _: &SetAuthorizerOptionRequest,
+    ) -> Result<(), WeChatError> {
+        unimplemented!("no service calls options")
+    }
+}
+
+impl Instance {
+    /// Authorizes `app` as the fake WeChat answers its code `code-<app>`, at `at`.
+    async fn authorized(
+        &self,
+        app: &str,
+        at: Timestamp,
+    ) -> wxopen_models::records::AuthorizerRecord {
+        let code = wxopen_models::AuthorizationCode::new(format!("code-{app}"));
+        self.exchanger.exchange(&code, at).await.unwrap()
+    }
+}
+
+/// One platform on shared memory and one WeChat; `instance()` builds another container.
+struct World {
+    store: MemoryStore,
+    wechat: Arc<FakeWeChat>,
+}
+
+/// One container's services.
+struct Instance {
+    api: ComponentApi,
+    exchanger: Arc<Exchanger>,
+    authorizers: Authorizers,
+    authorization: Authorization,
+    pushes: Pushes,
+    refresher: Refresher,
+    crypto: MsgCrypto,
+}
+
+impl World {
+    async fn new() -> Self {
+        let w = Self {
+            store: MemoryStore::new(component()),
+            wechat: Arc::default(),
+        };
+        w.store
+            .save_ticket(&VerifyTicket::new("ticket"), Timestamp::now())
+            .await
+            .unwrap();
+        w
+    }
+
+    fn instance(&self) -> Instance {
+        let store = Arc::new(self.store.clone());
+        let settings = TokenSettings {
+            wait: Duration::from_secs(5),
+            poll: Duration::from_millis(5),
+            ..TokenSettings::default()
+        };
+        let platform = (component(), Secret::new("appsecret"));
+        let tokens = Arc::new(TokenManager::new(
+            store.clone(),
+            self.wechat.clone(),
+            platform,
+            settings,
+        ));
+        let api = ComponentApi::new(tokens, self.wechat.clone());
+        let exchanger = Arc::new(Exchanger::new(api.clone(), store.clone()));
+        let crypto = MsgCrypto::new(
+            Secret::new("msg-token"),
+            EncodingAesKey::parse(AES_KEY).unwrap(),
+            None,
+            component(),
+        );
+        let pages = AuthPages {
+            page_base: url::Url::parse("https://mp.example").unwrap(),
+            callback: Some(url::Url::parse("https://platform.example/wechat/callback").unwrap()),
+            success: None,
+        };
+        Instance {
+            authorizers: Authorizers::new(api.clone(), store.clone(), store.clone()),
+            authorization: Authorization::new(
+                exchanger.clone(),
+                StateSigner::new(Secret::new("s".repeat(32))),
+                pages,
+            ),
+            pushes: Pushes::new(crypto.clone(), store.clone(), exchanger.clone()),
+            refresher: Refresher::new(api.clone(), store.clone()),
+            exchanger,
+            api,
+            crypto,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Tickets and tokens on DynamoDB: one lease protocol for the component token item and the
+//! authorizer items.
+
+use super::expr::{n, s, Item};
+use super::items::{authorizer_sk, parse_authorizer, parse_slot, SK_COMPONENT_TOKEN, SK_TICKET};
+use super::{Attrs, DynamoStore};
+use crate::clock::Timestamp;
+use crate::store::{
+    Credentials, Lease, StoreError, StoredTicket, TicketSave, TicketStore, TokenKey, TokenSlot,
+    TokenStore, TokenWrite,
+};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::time::Duration;
+use wxopen_models::records::{AuthorizerStatus, HistoryKind};
+use wxopen_models::{AccessToken, VerifyTicket};
+
+/// A ticket is valid for 12 hours; the item may lapse an hour after that.
+const TICKET_TTL: Duration = Duration::from_secs(13 * 3600);
+
+impl DynamoStore {
+    fn token_key(&self, key: &TokenKey) -> Attrs {
+        match key {
+            TokenKey::Component => self.item_key(SK_COMPONENT_TOKEN),
+            TokenKey::Authorizer(appid) => self.item_key(authorizer_sk(appid)),
+        }
+    }
+
+    fn parse_token_item(key: &TokenKey, map: &Attrs) -> Result<TokenSlot, StoreError> {
+        match key {
+            TokenKey::Component => parse_slot(map),
+            TokenKey::Authorizer(_) => parse_authorizer(map).map(TokenSlot::from),
+        }
+    }
+}
+
+#[async_trait]
+impl TicketStore for DynamoStore {
+    async fn save_ticket(
+        &self,
+        ticket: &VerifyTicket,
+        create_time: Timestamp,
+    ) -> Result<TicketSave, StoreError> {
+        let values = HashMap::from([
+            (":t".to_owned(), s(ticket.expose())),
+            (":ct".to_owned(), n(create_time.secs())),
+            (":now".to_owned(), n(Timestamp::now().millis())),
+            (":exp".to_owned(), n(create_time.plus(TICKET_TTL).secs())),
+        ]);
+        let saved = self
+            .update(
+                self.item_key(SK_TICKET),
+                "SET #ticket = :t, #create_time = :ct, #updated_at = :now, #expires_at = :exp",
+                Some("attribute_not_exists(#pk) OR #create_time < :ct"),
+                values,
+                false,
+                "save the ticket",
+            )
+            .await?;
+        if saved.is_some() {
+            return Ok(TicketSave::Saved);
+        }
+        let stored = self.load_ticket().await?;
+        Ok(TicketSave::Stale {
+            stored_create_time: stored.map_or(create_time, |t| t.create_time),
+        })
+    }
+
+    async fn load_ticket(&self) -> Result<Option<StoredTicket>, StoreError> {
+        let Some(map) = self.get(SK_TICKET.into(), "read the ticket").await? else {
+            return Ok(None);
+        };
+        let item = Item {
+            key: SK_TICKET,
+            map: &map,
+        };
+        Ok(Some(StoredTicket {
+            ticket: VerifyTicket::new(item.req_s("ticket")?),
+            create_time: Timestamp::from_secs(item.req_i64("create_time")?),
+        }))
+    }
+}
+
+#[async_trait]
+impl TokenStore for DynamoStore {
+    async fn load_slot(&self, key: &TokenKey) -> Result<Option<TokenSlot>, StoreError> {
+        let sk = match key {
+            TokenKey::Component => SK_COMPONENT_TOKEN.to_owned(),
+            TokenKey::Authorizer(appid) => authorizer_sk(appid),
+        };
+        match (self.get(sk, "read a token").await?, key) {
+            (Some(map), _) => Self::parse_token_item(key, &map).map(Some),
+            (None, TokenKey::Component) => Ok(Some(TokenSlot::default())),
+            (None, TokenKey::Authorizer(_)) => Ok(None),
+        }
+    }
+
+    async fn take_lease(
+        &self,
+        key: &TokenKey,
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<Option<TokenSlot>, StoreError> {
+        let free =
+            "(attribute_not_exists(#lease_until) OR #lease_until < :now OR #lease_owner = :me)";
+        let mut values = HashMap::from([
+            (":me".to_owned(), s(&lease.owner)),
+            (":now".to_owned(), n(now.millis())),
+            (":until".to_owned(), n(lease.until.millis())),
+        ]);
+        let condition = match key {
+            TokenKey::Component => free.to_owned(),
+            // Only an authorizer that exists and is authorized may be refreshed.
+            TokenKey::Authorizer(_) => {
+                values.insert(
+                    ":authorized".into(),
+                    s(AuthorizerStatus::Authorized.as_str()),
+                );
+                format!("attribute_exists(#pk) AND #status = :authorized AND {free}")
+            }
+        };
+        let out = self
+            .update(
+                self.token_key(key),
+                "SET #lease_owner = :me, #lease_until = :until",
+                Some(&condition),
+                values,
+                true,
+                "take a refresh lease",
+            )
+            .await?;
+        out.map(|map| Self::parse_token_item(key, &map)).transpose()
+    }
+
+    async fn write_token(
+        &self,
+        key: &TokenKey,
+        write: &TokenWrite<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut values = HashMap::from([
+            (":me".to_owned(), s(write.owner)),
+            (":t".to_owned(), s(write.token.token.expose())),
+            (":e".to_owned(), n(write.token.expires_at.secs())),
+        ]);
+        let (TokenKey::Authorizer(appid), Some(auth)) = (key, write.authorizer) else {
+            values.insert(":now".into(), n(write.now.millis()));
+            let written = self
+                .update(
+                    self.token_key(key),
+                    "SET #access_token = :t, #token_expires_at = :e, #updated_at = :now REMOVE #lease_owner, #lease_until",
+                    Some("#lease_owner = :me"),
+                    values,
+                    false,
+                    "store the component token",
+                )
+                .await?;
+            return Ok(written.is_some());
+        };
+        let condition = "#lease_owner = :me AND #version = :v";
+        values.insert(":v".into(), n(auth.expected_version));
+        let Some(refresh_token) = auth.replaced_refresh_token else {
+            let written = self
+                .update(
+                    self.token_key(key),
+                    "SET #access_token = :t, #token_expires_at = :e REMOVE #lease_owner, #lease_until",
+                    Some(condition),
+                    values,
+                    false,
+                    "store an authorizer token",
+                )
+                .await?;
+            return Ok(written.is_some());
+        };
+        // A new refresh token: persisted in the same write as the access token, with history.
+        values.insert(":r".into(), s(refresh_token.expose()));
+        values.insert(":one".into(), n(1));
+        values.insert(":now".into(), n(write.now.secs()));
+        self.transact(
+            vec![
+                self.update_item(
+                    self.token_key(key),
+                    "SET #access_token = :t, #token_expires_at = :e, #refresh_token = :r, #version = #version + :one, #updated_at = :now REMOVE #lease_owner, #lease_until",
+                    condition,
+                    values,
+                )?,
+                self.history_put(appid, HistoryKind::RefreshTokenReplaced, auth.permission_ids, write.now)?,
+            ],
+            "store an authorizer token with its new refresh token",
+        )
+        .await
+    }
+
+    async fn release_lease(&self, key: &TokenKey, owner: &str) -> Result<(), StoreError> {
+        self.update(
+            self.token_key(key),
+            "REMOVE #lease_owner, #lease_until",
+            Some("#lease_owner = :me"),
+            HashMap::from([(":me".to_owned(), s(owner))]),
+            false,
+            "release a refresh lease",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn drop_token(&self, key: &TokenKey, failed: &AccessToken) -> Result<bool, StoreError> {
+        Ok(self
+            .update(
+                self.token_key(key),
+                "REMOVE #access_token, #token_expires_at",
+                Some("#access_token = :failed"),
+                HashMap::from([(":failed".to_owned(), s(failed.expose()))]),
+                false,
+                "drop a refused token",
+            )
+            .await?
+            .is_some())
+    }
+
+    async fn mark_needs_reauth(
+        &self,
+        refused: &Credentials,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let record = &refused.record;
+        let (appid, permission_ids) = (&record.authorizer_appid, &record.permission_ids);
+        let Some(failed) = &refused.refresh_token else {
+            return Ok(false);
+        };
+        let values = HashMap::from([
+            (
+                ":needs".to_owned(),
+                s(AuthorizerStatus::NeedsReauth.as_str()),
+            ),
+            (
+                ":authorized".to_owned(),
+                s(AuthorizerStatus::Authorized.as_str()),
+            ),
+            (":failed".to_owned(), s(failed.expose())),
+            (":now".to_owned(), n(now.secs())),
+            (":one".to_owned(), n(1)),
+        ]);
+        self.transact(
+            vec![
+                self.update_item(
+                    self.item_key(authorizer_sk(appid)),
+                    "SET #status = :needs, #updated_at = :now, #version = #version + :one REMOVE #access_token, #token_expires_at, #lease_owner, #lease_until",
+                    "#refresh_token = :failed AND #status = :authorized",
+                    values,
+                )?,
+                self.history_put(appid, HistoryKind::NeedsReauth, permission_ids, now)?,
+            ],
+            "mark an authorizer as needing re-authorization",
+        )
+        .await
+    }
+}

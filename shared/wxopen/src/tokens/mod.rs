@@ -1,0 +1,263 @@
+//! Access tokens without storms: a per-container memory cache, one refresh per key inside a
+//! container, and a DynamoDB lease so that one instance refreshes while the others wait and
+//! re-read. One algorithm ([`TokenManager::token`]) serves both kinds of token; only how a
+//! token is renewed differs (see `renew.rs`).
+
+mod component_api;
+mod renew;
+
+pub use crate::error::{AuthorizerError, RefreshError};
+pub use component_api::ComponentApi;
+
+use crate::error::ServiceError;
+
+use crate::clock::Timestamp;
+use crate::store::rules::lease_is_free;
+use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenStore};
+use crate::wechat::{WeChatApi, WeChatError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, Secret};
+
+/// Timing of refreshes and waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSettings {
+    /// A token with less than this left is refreshed (WeChat advises about 10 minutes early).
+    pub refresh_margin: Duration,
+    /// How long a refresh lease lasts if its holder never releases it.
+    pub lease: Duration,
+    /// How long a request waits for another instance's refresh before giving up.
+    pub wait: Duration,
+    /// First pause between re-reads while waiting; doubles up to half a second.
+    pub poll: Duration,
+    /// How long a memory-cached token is trusted before DynamoDB is read again, so that a
+    /// token dropped by another instance does not linger here.
+    pub memory_ttl: Duration,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            refresh_margin: Duration::from_secs(600),
+            lease: Duration::from_secs(20),
+            wait: Duration::from_secs(25),
+            poll: Duration::from_millis(50),
+            memory_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+struct MemoryEntry {
+    token: CachedToken,
+    read_at: Instant,
+}
+
+/// Hands out valid component and authorizer access tokens.
+pub struct TokenManager {
+    store: Arc<dyn TokenStore>,
+    tickets: Arc<dyn TicketStore>,
+    wechat: Arc<dyn WeChatApi>,
+    component: ComponentAppid,
+    appsecret: Secret,
+    /// This instance's lease identity.
+    owner: String,
+    settings: TokenSettings,
+    memory: Mutex<HashMap<TokenKey, MemoryEntry>>,
+    flights: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("component", &self.component)
+            .field("owner", &self.owner)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// A manager for one component, on a store that keeps both its tokens and its tickets;
+    /// build it once per container.
+    pub fn new<S: TokenStore + TicketStore + 'static>(
+        store: Arc<S>,
+        wechat: Arc<dyn WeChatApi>,
+        (component, appsecret): (ComponentAppid, Secret),
+        settings: TokenSettings,
+    ) -> Self {
+        Self {
+            store: store.clone(),
+            tickets: store,
+            wechat,
+            component,
+            appsecret,
+            owner: format!("{:016x}", rand::random::<u64>()),
+            settings,
+            memory: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The component this manager serves.
+    pub fn component(&self) -> &ComponentAppid {
+        &self.component
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    /// A valid component access token.
+    pub async fn component_token(&self) -> Result<CachedToken, ServiceError> {
+        self.token(&TokenKey::Component, self.settings.refresh_margin)
+            .await
+    }
+
+    /// A component access token with more than `margin` left, refreshing it (once across all
+    /// instances) when less remains. The refresher uses a larger margin than requests do.
+    pub async fn component_token_within(
+        &self,
+        margin: Duration,
+    ) -> Result<CachedToken, ServiceError> {
+        self.token(&TokenKey::Component, margin).await
+    }
+
+    /// A valid access token of an authorizer.
+    pub async fn authorizer_token(
+        &self,
+        appid: &AuthorizerAppid,
+    ) -> Result<CachedToken, ServiceError> {
+        self.token(
+            &TokenKey::Authorizer(appid.clone()),
+            self.settings.refresh_margin,
+        )
+        .await
+    }
+
+    /// The component token as stored now (strongly consistent), whatever its freshness.
+    pub async fn stored_component_token(&self) -> Result<Option<CachedToken>, ServiceError> {
+        Ok(self
+            .store
+            .load_slot(&TokenKey::Component)
+            .await?
+            .and_then(|slot| slot.token))
+    }
+
+    /// Calls WeChat with the component token; on an invalid-token answer the token is dropped
+    /// (only if it is still the stored one), a new one fetched, and the call retried once.
+    /// (The call takes the token by value so that its future is `Send` for any caller.)
+    pub async fn with_component_token<T, F, Fut>(&self, call: F) -> Result<T, ServiceError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: std::future::Future<Output = Result<T, WeChatError>>,
+    {
+        let token = self.component_token().await?;
+        match call(token.token.clone()).await {
+            Err(e) if e.is_token_invalid() => {
+                self.invalidate(&TokenKey::Component, &token.token).await?;
+                let token = self.component_token().await?;
+                Ok(call(token.token).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Drops a token if it is still `failed` (WeChat said 40001/40014/42001), here and in the
+    /// store.
+    pub async fn invalidate(
+        &self,
+        key: &TokenKey,
+        failed: &AccessToken,
+    ) -> Result<(), ServiceError> {
+        {
+            let mut memory = self.memory.lock().expect("memory cache lock");
+            if memory.get(key).is_some_and(|e| &e.token.token == failed) {
+                memory.remove(key);
+            }
+        }
+        let dropped = self.store.drop_token(key, failed).await?;
+        tracing::info!(token = %key, dropped, "token reported invalid");
+        Ok(())
+    }
+
+    /// Forgets whatever this container remembers for `appid` (after a revocation). Other
+    /// containers re-read DynamoDB within [`TokenSettings::memory_ttl`].
+    pub fn forget_authorizer(&self, appid: &AuthorizerAppid) {
+        self.memory
+            .lock()
+            .expect("memory cache lock")
+            .remove(&TokenKey::Authorizer(appid.clone()));
+    }
+
+    fn remembered(&self, key: &TokenKey, margin: Duration) -> Option<CachedToken> {
+        let memory = self.memory.lock().expect("memory cache lock");
+        memory
+            .get(key)
+            .filter(|e| {
+                e.read_at.elapsed() < self.settings.memory_ttl
+                    && e.token.is_fresh(Timestamp::now(), margin)
+            })
+            .map(|e| e.token.clone())
+    }
+
+    fn remember(&self, key: &TokenKey, token: &CachedToken) {
+        self.memory.lock().expect("memory cache lock").insert(
+            key.clone(),
+            MemoryEntry {
+                token: token.clone(),
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    fn flight(&self, key: &TokenKey) -> Arc<tokio::sync::Mutex<()>> {
+        self.flights
+            .lock()
+            .expect("flight lock")
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// The one algorithm: memory, then the store; a stale token is refreshed by whoever takes
+    /// the lease while the others wait and re-read.
+    async fn token(&self, key: &TokenKey, margin: Duration) -> Result<CachedToken, ServiceError> {
+        if let Some(token) = self.remembered(key, margin) {
+            return Ok(token);
+        }
+        let flight = self.flight(key);
+        let _one_at_a_time = flight.lock().await;
+        if let Some(token) = self.remembered(key, margin) {
+            return Ok(token);
+        }
+        let started = Instant::now();
+        let mut poll = self.settings.poll;
+        loop {
+            let slot = self.usable_slot(key).await?;
+            if let Some(token) = slot.token.filter(|t| t.is_fresh(Timestamp::now(), margin)) {
+                self.remember(key, &token);
+                return Ok(token);
+            }
+            let now = Timestamp::now();
+            if lease_is_free(slot.lease.as_ref(), &self.owner, now) {
+                let lease = Lease {
+                    owner: self.owner.clone(),
+                    until: now.plus(self.settings.lease),
+                };
+                if let Some(leased) = self.store.take_lease(key, &lease, now).await? {
+                    return self.refresh(key, leased, margin).await;
+                }
+            }
+            if started.elapsed() >= self.settings.wait {
+                return Err(RefreshError::Busy {
+                    what: key.to_string(),
+                }
+                .into());
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(Duration::from_millis(500));
+        }
+    }
+}

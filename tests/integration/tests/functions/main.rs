@@ -1,0 +1,15 @@
+//! Each function's handler with real events (API Gateway HTTP API v2 and direct payloads)
+//! against moto and a loopback WeChat stand-in: every success path and every listed failure,
+//! checking the response and DynamoDB afterwards.
+//!
+//! One module per function.
+
+mod support;
+
+mod authorize;
+mod authorizer_info;
+mod authorizer_token;
+mod callback;
+mod events;
+mod exchange;
+mod refresher;

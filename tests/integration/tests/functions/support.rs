@@ -1,0 +1,61 @@
+//! Helpers shared by the function handler tests.
+
+pub use integration_tests::functions::*;
+pub use integration_tests::wechat_stub::{Reply, INFO_MINI_PROGRAM_EXAMPLE};
+pub use serde_json::json;
+pub use std::collections::HashMap;
+pub use std::time::Duration;
+pub use wxopen::clock::{now_secs, Timestamp};
+pub use wxopen::store::{
+    AuthorizerStore, CachedToken, HistoryReader, Lease, NewAuthorization, TicketStore, TokenKey,
+    TokenStore, TokenWrite,
+};
+pub use wxopen_models::records::AuthorizerStatus;
+pub use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId, RefreshToken};
+
+pub const SEED_APPID: &str = "wxf8b4f85f3a794e77";
+
+pub fn seed_app() -> AuthorizerAppid {
+    AuthorizerAppid::parse(SEED_APPID).unwrap()
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+pub async fn store_authorizer(env: &TestEnv, appid: &str) {
+    env.store
+        .save_authorization(
+            &NewAuthorization {
+                authorizer_appid: AuthorizerAppid::parse(appid).unwrap(),
+                refresh_token: Some(RefreshToken::new(format!("refresh-of-{appid}"))),
+                access: Some(CachedToken {
+                    token: AccessToken::new("access-stale"),
+                    expires_at: Timestamp::now().minus(Duration::from_secs(1)),
+                }),
+                permission_ids: vec![PermissionId(1), PermissionId(15)],
+                code_hash: None,
+            },
+            Timestamp::now(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// Runs authorize and returns the state it put in the redirect URI.
+pub async fn authorize_state(env: &TestEnv) -> String {
+    let resp = authorize::handler::handle(
+        &env.services.authorization,
+        http_event("GET", "/wechat/authorize", &[], &[], None),
+    )
+    .await
+    .unwrap();
+    let page = header(&resp, "location").unwrap();
+    let redirect = query_of(&page)["redirect_uri"].clone();
+    query_of(&redirect)["state"].clone()
+}
