@@ -281,7 +281,10 @@ fn info_req() -> GetAuthorizerInfoRequest {
 async fn a_slow_answer_times_out_and_is_retried() {
     // A read may be sent again when its answer is lost.
     let stub = StubWeChat::start().await;
-    let ok = Reply::raw(200, integration_tests::wechat_stub::INFO_OFFICIAL_ACCOUNT_EXAMPLE);
+    let ok = Reply::raw(
+        200,
+        integration_tests::wechat_stub::INFO_OFFICIAL_ACCOUNT_EXAMPLE,
+    );
     stub.script(
         "api_get_authorizer_info",
         [ok.clone().after(Duration::from_secs(2)), ok],

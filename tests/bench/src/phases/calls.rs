@@ -1,0 +1,170 @@
+//! Calls per operation, counted at the simulator and at the DynamoDB proxy.
+
+use crate::process::FunctionProcess;
+use crate::report::Report;
+use crate::setup::{binary, Bench};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use wechat_sim::accounts::OFFICIAL_ACCOUNT_APPID;
+
+/// What one invocation cost: WeChat calls, DynamoDB requests, and the requests by kind.
+struct Measured {
+    wechat: u64,
+    dynamo: u64,
+    kinds: String,
+}
+
+async fn measure(b: &Bench, p: &FunctionProcess, payload: &Value) -> Measured {
+    let wechat_before: u64 = b.sim_calls().await.values().sum();
+    let dynamo_before = b.proxy.counts();
+    p.invoke(payload).await;
+    let wechat_after: u64 = b.sim_calls().await.values().sum();
+    let mut dynamo = 0;
+    let mut kinds = Vec::new();
+    for (op, n) in &b.proxy.counts() {
+        let d = n - dynamo_before.get(op).copied().unwrap_or(0);
+        if d > 0 {
+            dynamo += d;
+            kinds.push(format!("{op} {d}"));
+        }
+    }
+    Measured {
+        wechat: wechat_after - wechat_before,
+        dynamo,
+        kinds: kinds.join(", "),
+    }
+}
+
+/// One row of the calls-per-operation table.
+struct Call {
+    op: &'static str,
+    wechat: u64,
+    wechat_min: u64,
+    dynamo: u64,
+    dynamo_min: u64,
+    what: &'static str,
+    kinds: String,
+    /// Why the count exceeds the minimum, and what would fix it.
+    why: &'static str,
+}
+
+impl Call {
+    fn new(
+        op: &'static str,
+        m: Measured,
+        (wechat_min, dynamo_min): (u64, u64),
+        what: &'static str,
+        why: &'static str,
+    ) -> Self {
+        Self {
+            op,
+            wechat: m.wechat,
+            wechat_min,
+            dynamo: m.dynamo,
+            dynamo_min,
+            what,
+            kinds: m.kinds,
+            why,
+        }
+    }
+}
+
+/// Runs the phase and writes its section.
+pub async fn run(b: &mut Bench, report: &mut Report) {
+    // 3. Calls per operation, counted at the simulator and at the DynamoDB proxy.
+    eprintln!("[bench] calls per operation");
+    let mut calls: Vec<Call> = Vec::new();
+    {
+        let p = FunctionProcess::spawn(&binary("exchange"), &[], &b.env, "exchange").await;
+        p.invoke(&b.payload("exchange").await).await;
+        let payload = b.payload("exchange").await;
+        let m = measure(b, &p, &payload).await;
+        calls.push(Call::new("exchange (warm)", m, (1, 1),
+            "api_query_auth; DynamoDB: read the stored record, one transaction (record + history item), record the code's hash",
+            "the read keeps the first authorization time and names the history item; the code's hash lets a callback that loses the race against WeChat's own push show the stored authorization. Putting the hash into the same transaction would save one request"));
+        p.stop().await;
+    }
+    {
+        let payload = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID});
+        let p =
+            FunctionProcess::spawn(&binary("authorizer-token"), &[], &b.env, "authorizer-token")
+                .await;
+        let m = measure(b, &p, &payload).await;
+        calls.push(Call::new(
+            "token, DynamoDB path (cold container)",
+            m,
+            (0, 1),
+            "one strongly consistent read",
+            "",
+        ));
+        let m = measure(b, &p, &payload).await;
+        calls.push(Call::new(
+            "token, memory-cache hit",
+            m,
+            (0, 0),
+            "no network call",
+            "",
+        ));
+        p.stop().await;
+        b.expire_token(OFFICIAL_ACCOUNT_APPID).await;
+        let p =
+            FunctionProcess::spawn(&binary("authorizer-token"), &[], &b.env, "authorizer-token")
+                .await;
+        let m = measure(b, &p, &payload).await;
+        calls.push(Call::new("token refresh (cold container)", m, (1, 2),
+            "api_authorizer_token; DynamoDB: read, take the lease, read the component token, one conditional write of token and refresh token",
+            "the first read decides whether a refresh is needed; taking the lease straight away when the item's expiry is known (the lease returns the item) would save it. The component token read happens once per container; later refreshes take it from memory"));
+        p.stop().await;
+    }
+    {
+        let p = FunctionProcess::spawn(&binary("authorizer-info"), &[], &b.env, "authorizer-info")
+            .await;
+        let live = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "max_age_seconds": 0});
+        p.invoke(&live).await;
+        let m = measure(b, &p, &live).await;
+        calls.push(Call::new("info, live (warm)", m, (1, 1),
+            "api_get_authorizer_info; DynamoDB: read the record (status, permissions), save the snapshot",
+            "the snapshot write records the answer and when it was fetched, which is what lets later callers that pass max_age_seconds skip WeChat; a request flag for callers that never use snapshots would let them skip it and reach the minimum"));
+        let snapshot = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "max_age_seconds": 3600});
+        let m = measure(b, &p, &snapshot).await;
+        calls.push(Call::new(
+            "info, snapshot (warm)",
+            m,
+            (0, 1),
+            "one read",
+            "",
+        ));
+        p.stop().await;
+    }
+    {
+        let p = FunctionProcess::spawn(&binary("events"), &[], &b.env, "events").await;
+        let push = b.ticket_push();
+        p.invoke(&push).await;
+        let push = b.ticket_push();
+        let m = measure(b, &p, &push).await;
+        calls.push(Call::new(
+            "ticket push (warm)",
+            m,
+            (0, 1),
+            "one conditional write (older tickets never win)",
+            "",
+        ));
+        p.stop().await;
+    }
+    writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of moto. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();
+    for c in &calls {
+        writeln!(
+            report.out,
+            "| {} | {} | {} | {} ({}) | {} | {} |",
+            c.op, c.wechat, c.wechat_min, c.dynamo, c.kinds, c.dynamo_min, c.what
+        )
+        .unwrap();
+        if c.wechat > c.wechat_min || c.dynamo > c.dynamo_min {
+            report.notes.push(format!(
+                "{}: {} WeChat call(s) and {} DynamoDB request(s) against a minimum of {} and {}. Why, and what would fix it: {}.",
+                c.op, c.wechat, c.dynamo, c.wechat_min, c.dynamo_min,
+                if c.why.is_empty() { "not analysed" } else { c.why }
+            ));
+        }
+    }
+}

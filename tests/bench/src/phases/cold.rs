@@ -1,0 +1,165 @@
+//! Cold start of every function, peak memory and size, against the Python baseline.
+
+use crate::process::{ColdStart, FunctionProcess};
+use crate::report::{mib, ms, size_of, Report};
+use crate::setup::{binary, Bench, FUNCTIONS, ROOT};
+use crate::stats::{self, summarize};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::time::Duration;
+use wechat_sim::accounts::OFFICIAL_ACCOUNT_APPID;
+
+pub fn check(function: &str, result: &Value) {
+    let ok = match function {
+        "authorize" => result["statusCode"] == 302,
+        "callback" => result["statusCode"] == 200,
+        "events" => result["body"] == "success",
+        "exchange" => result["status"] == "authorized",
+        "authorizer-info" => result["info_source"] == "live",
+        "authorizer-token" => result["authorizer_access_token"].is_string(),
+        "refresher" => result["component_token_expires_at"].is_i64(),
+        _ => false,
+    };
+    assert!(ok, "{function} answered unexpectedly: {result}");
+}
+
+struct Row {
+    name: String,
+    init: stats::Summary,
+    first: stats::Summary,
+    rss_kib: u64,
+}
+
+fn cold_row(name: &str, runs: &[ColdStart]) -> Row {
+    let mut rss: Vec<u64> = runs.iter().map(|r| r.peak_rss_kib).collect();
+    rss.sort();
+    Row {
+        name: name.to_owned(),
+        init: summarize(&runs.iter().map(|r| r.init).collect::<Vec<_>>()),
+        first: summarize(&runs.iter().map(|r| r.first_invocation).collect::<Vec<_>>()),
+        rss_kib: rss[rss.len() - 1],
+    }
+}
+
+/// Why a function's first invocation takes what it takes: the round trips its work needs.
+/// Each DynamoDB request to moto costs about what the warm "DynamoDB path" row shows.
+fn first_invocation_why(function: &str) -> &'static str {
+    match function {
+        "callback" => "its first invocation is a whole authorization: the component token read, api_query_auth, three DynamoDB requests to store the authorizer, api_get_authorizer_info for the result page and the snapshot write, in sequence; at moto's ~6 ms per request (see the warm DynamoDB path) that is most of the time. Fetching the profile for the page concurrently with the store writes, and the one-transaction fix below, would remove two sequential round trips.",
+        "refresher" => "its first invocation reads the component token, lists authorizers from WeChat and then reads each listed authorizer to reconcile it, in sequence; at moto's ~6 ms per request that is most of the time. Reconciling with one BatchGetItem per page instead of a read per authorizer would make it two requests whatever the number of authorizers.",
+        "exchange" | "authorizer-info" => "its work needs several sequential DynamoDB requests (see calls per operation) at moto's ~6 ms each.",
+        _ => "not analysed",
+    }
+}
+
+/// Runs the phase and writes its section.
+pub async fn run(b: &mut Bench, report: &mut Report) {
+    let runs = b.runs;
+    // 1. Cold start of every function, and the Python baseline.
+    eprintln!("[bench] cold starts ({runs} runs per function)");
+    let mut rows = Vec::new();
+    for function in FUNCTIONS {
+        let mut cold = Vec::new();
+        for _ in 0..runs {
+            let payload = b.payload(function).await;
+            let (c, result) =
+                FunctionProcess::cold_start(&binary(function), &[], &b.env, function, &payload)
+                    .await;
+            check(function, &result);
+            cold.push(c);
+        }
+        rows.push(cold_row(function, &cold));
+    }
+    let python = format!("{ROOT}/.venv/bin/python");
+    let baseline_script = format!("{ROOT}/tests/bench/baseline/authorizer_token.py");
+    let mut cold = Vec::new();
+    for _ in 0..runs {
+        let (c, result) = FunctionProcess::cold_start(
+            &python,
+            &[&baseline_script],
+            &b.env,
+            "baseline",
+            &json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID}),
+        )
+        .await;
+        check("authorizer-token", &result);
+        cold.push(c);
+    }
+    let baseline = cold_row(
+        "Python baseline (wechatpy + boto3), authorizer-token",
+        &cold,
+    );
+
+    writeln!(report.out, "## Cold start, peak memory and size\n\nFrom process spawn, with a minimal Lambda Runtime API on loopback; init is spawn to the first `next` request, first invocation is spawn to its response. Median and p99 of {runs} cold starts each; peak RSS is the largest VmHWM seen.\n").unwrap();
+    writeln!(report.out, "| function | init median | init p99 | first invocation median | first invocation p99 | peak RSS | arm64 binary | x86-64 binary |\n|---|---|---|---|---|---|---|---|").unwrap();
+    for r in rows.iter().chain(std::iter::once(&baseline)) {
+        let arm = size_of(&format!("{ROOT}/target/lambda/{}/bootstrap", r.name))
+            .map(mib)
+            .unwrap_or_else(|| "n/a".into());
+        let x86 = size_of(&binary(&r.name))
+            .map(mib)
+            .unwrap_or_else(|| "n/a".into());
+        writeln!(
+            report.out,
+            "| {} | {} | {} | {} | {} | {:.1} MiB | {arm} | {x86} |",
+            r.name,
+            ms(r.init.median),
+            ms(r.init.p99),
+            ms(r.first.median),
+            ms(r.first.p99),
+            r.rss_kib as f64 / 1024.0
+        )
+        .unwrap();
+    }
+    let token_row = rows.iter().find(|r| r.name == "authorizer-token").unwrap();
+    let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
+    writeln!(
+        report.out,
+        "\nauthorizer-token against the Python baseline answering the same request from the same table: init {:.1}× faster, first invocation {:.1}× faster, peak RSS {:.1}× smaller.\n",
+        ratio(token_row.init.median, baseline.init.median),
+        ratio(token_row.first.median, baseline.first.median),
+        baseline.rss_kib as f64 / token_row.rss_kib as f64
+    )
+    .unwrap();
+    for r in &rows {
+        if r.init.median > Duration::from_millis(15) {
+            report.notes.push(format!(
+                "{}: init median {} is over the 15 ms target.",
+                r.name,
+                ms(r.init.median)
+            ));
+        }
+        if r.first.median > Duration::from_millis(30) {
+            report.notes.push(format!(
+                "{}: first invocation median {} is over the 30 ms target. Why, and what would fix it: {}",
+                r.name,
+                ms(r.first.median),
+                first_invocation_why(&r.name)
+            ));
+        }
+        if r.rss_kib > 20 * 1024 {
+            report.notes.push(format!(
+                "{}: peak RSS {:.1} MiB is over the 20 MiB target.",
+                r.name,
+                r.rss_kib as f64 / 1024.0
+            ));
+        }
+        if ratio(r.init.median, baseline.init.median) < 10.0
+            || ratio(r.first.median, baseline.first.median) < 10.0
+        {
+            report.notes.push(format!(
+                "{}: less than 10× faster than the baseline on init or first invocation.",
+                r.name
+            ));
+        }
+        if let Some(size) = size_of(&format!("{ROOT}/target/lambda/{}/bootstrap", r.name)) {
+            if size > 8 * 1024 * 1024 {
+                report.notes.push(format!(
+                    "{}: arm64 binary {} is over the 8 MiB target.",
+                    r.name,
+                    mib(size)
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The bench's phases, each writing its section of the report.
+
+pub mod calls;
+pub mod cold;
+pub mod storm;
+pub mod warm;
