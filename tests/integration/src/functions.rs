@@ -278,6 +278,14 @@ pub fn body_json(resp: &Response<Body>) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", body_text(resp)))
 }
 
+/// The status and the error contract's `code` of a response, to compare in one assertion.
+pub fn error_of(resp: &Response<Body>) -> (u16, Value) {
+    (
+        resp.status().as_u16(),
+        body_json(resp)["error"]["code"].clone(),
+    )
+}
+
 /// A header of a response.
 pub fn header(resp: &Response<Body>, name: &str) -> Option<String> {
     resp.headers()

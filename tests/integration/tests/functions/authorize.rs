@@ -113,13 +113,7 @@ async fn authorize_refuses_bad_parameters_and_reports_a_missing_ticket() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (400, json!("invalid_ext"))
-    );
+    assert_eq!(error_of(&resp), (400, json!("invalid_ext")));
 
     let env = TestEnv::new().await;
     let resp = authorize::handler::handle(

@@ -103,13 +103,7 @@ async fn info_answers_404_for_unknown_409_for_revoked_and_400_for_bad_input() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (404, json!("unknown_authorizer"))
-    );
+    assert_eq!(error_of(&resp), (404, json!("unknown_authorizer")));
     store_authorizer(&env, "wxrevoked").await;
     env.store
         .revoke_authorizer(
@@ -125,26 +119,14 @@ async fn info_answers_404_for_unknown_409_for_revoked_and_400_for_bad_input() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (409, json!("authorizer_revoked"))
-    );
+    assert_eq!(error_of(&resp), (409, json!("authorizer_revoked")));
     let resp = authorizer_info::handler::handle(
         &env.services.authorizers,
         http_event_with_path_param("/authorizers/wx1", "wx1", &[("max_age_seconds", "soon")]),
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (400, json!("invalid_max_age_seconds"))
-    );
+    assert_eq!(error_of(&resp), (400, json!("invalid_max_age_seconds")));
     let err = authorizer_info::handler::handle(
         &env.services.authorizers,
         direct(json!({"authorizer_appid": "bad appid!"})),
@@ -210,12 +192,50 @@ async fn authorizers_are_listed_in_pages() {
         )
         .await
         .unwrap();
-        assert_eq!(
-            (
-                resp.status().as_u16(),
-                body_json(&resp)["error"]["code"].clone()
-            ),
-            (400, json!(code))
+        assert_eq!(error_of(&resp), (400, json!(code)));
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_the_service_did_not_issue_is_a_400_naming_it() {
+    let env = TestEnv::new().await;
+    store_authorizer(&env, "wxlisted1").await;
+    for cursor in ["wxneverissued", "wxlisted0"] {
+        let resp = authorizer_info::handler::handle(
+            &env.services.authorizers,
+            http_event("GET", "/authorizers", &[("cursor", cursor)], &[], None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(error_of(&resp), (400, json!("invalid_cursor")), "{cursor}");
+        let message = body_json(&resp)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            message.contains(cursor) && message.contains("next_cursor"),
+            "{message}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_store_failure_is_one_sentence_saying_what_to_do() {
+    let env = TestEnv::with(&[("TABLE_NAME", "wxopen-no-such-table")]).await;
+    let resp = authorizer_info::handler::handle(
+        &env.services.authorizers,
+        http_event("GET", "/authorizers/wxanyone", &[], &[], None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_of(&resp), (503, json!("store_unavailable")));
+    let message = body_json(&resp)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        message,
+        "DynamoDB could not read an authorizer (ResourceNotFoundException): check TABLE_NAME, \
+         the function's IAM permissions and the region, then retry"
+    );
 }

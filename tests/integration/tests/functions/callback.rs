@@ -177,13 +177,7 @@ async fn callback_failures_have_the_right_status_for_each_cause() {
         }
     };
     let resp = call(vec![("state", state.clone())]).await;
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (400, json!("missing_auth_code"))
-    );
+    assert_eq!(error_of(&resp), (400, json!("missing_auth_code")));
 
     for (errcode, code) in [(61010, "auth_code_expired"), (61009, "auth_code_invalid")] {
         env.stub.script("api_query_auth", [Reply::errcode(errcode)]);
@@ -199,13 +193,7 @@ async fn callback_failures_have_the_right_status_for_each_cause() {
         (0..3).map(|_| Reply::raw(503, "<html>down</html>")),
     );
     let resp = call(vec![("auth_code", "c".into()), ("state", state.clone())]).await;
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (502, json!("wechat_http_error"))
-    );
+    assert_eq!(error_of(&resp), (502, json!("wechat_http_error")));
 
     integration_tests::dynamo::client()
         .await

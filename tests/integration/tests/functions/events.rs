@@ -161,13 +161,7 @@ async fn events_refuse_bad_signatures_with_401_and_store_nothing() {
         .unwrap()
         .1 = "0".repeat(40);
     let resp = post_push(&env, &push).await;
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (401, json!("bad_signature"))
-    );
+    assert_eq!(error_of(&resp), (401, json!("bad_signature")));
     push.query.retain(|(k, _)| k != "msg_signature");
     assert_eq!(post_push(&env, &push).await.status(), 401);
     assert_eq!(env.store.load_ticket().await.unwrap(), None);
@@ -192,13 +186,7 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (400, json!("malformed_push"))
-    );
+    assert_eq!(error_of(&resp), (400, json!("malformed_push")));
 
     let huge = format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024));
     let resp = events::handler::handle(
@@ -207,26 +195,14 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (413, json!("body_too_large"))
-    );
+    assert_eq!(error_of(&resp), (413, json!("body_too_large")));
 
     let foreign = seal_with_wechatpy(
         &push_xml("component_verify_ticket", &[("ComponentVerifyTicket", "t")]),
         "wx_other_platform",
     );
     let resp = post_push(&env, &foreign).await;
-    assert_eq!(
-        (
-            resp.status().as_u16(),
-            body_json(&resp)["error"]["code"].clone()
-        ),
-        (403, json!("wrong_component"))
-    );
+    assert_eq!(error_of(&resp), (403, json!("wrong_component")));
 
     let mut plain = good;
     plain
