@@ -13,7 +13,7 @@ fmt:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# The whole stack locally: DynamoDB (moto), the WeChat simulator, every function.
+# The whole stack locally: DynamoDB Local, the WeChat simulator, every function.
 dev:
 	bash scripts/dev.sh
 

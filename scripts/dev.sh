@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole stack on this machine with one command: DynamoDB (moto) with the table from
+# The whole stack on this machine with one command: Amazon DynamoDB Local with the table from
 # template.yaml, the WeChat simulator, and every function under `cargo lambda watch`.
 # Prints the URL to open; Ctrl-C stops everything it started.
 #
@@ -78,8 +78,8 @@ table=wxopen-dev
 log "building the functions and the simulator"
 cargo build --workspace --bins --quiet
 
-start dynamodb .venv/bin/python scripts/dynamodb_server.py 127.0.0.1 "${DYNAMODB_PORT}"
-wait_port "${DYNAMODB_PORT}" "DynamoDB (moto)" 30
+start dynamodb scripts/dynamodb-local.sh "${DYNAMODB_PORT}"
+wait_port "${DYNAMODB_PORT}" "DynamoDB Local" 60
 .venv/bin/python scripts/create_table.py "http://127.0.0.1:${DYNAMODB_PORT}" "${table}" >&2
 
 if [ "${use_simulator}" = 1 ]; then

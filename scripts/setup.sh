@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local stack need, into the project where possible:
-# Rust components, and a venv at .venv with moto[server] (DynamoDB on loopback).
+# Rust components, a venv at .venv with moto[server] (Secrets Manager, EventBridge, SQS on
+# loopback) and the test tools, and Amazon DynamoDB Local in .dynamodb-local.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +37,27 @@ if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${requirements}" ]; then
   log "installing ${requirements} into ${venv}"
   "${venv}/bin/pip" install --quiet --disable-pip-version-check ${requirements}
   echo "${requirements}" > "${stamp}"
+fi
+
+# Amazon DynamoDB Local (AWS's own emulator) from Maven Central, with its dependencies and the
+# sqlite4java native libraries, into .dynamodb-local/lib. Java and Maven come from Debian when
+# the machine lacks them.
+if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  log "installing Java and Maven with apt"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless maven >/dev/null
+fi
+ddb_pom=scripts/dynamodb-local/pom.xml
+ddb_stamp=.dynamodb-local/.installed-pom
+if [ ! -f "${ddb_stamp}" ] || ! cmp -s "${ddb_pom}" "${ddb_stamp}"; then
+  log "installing DynamoDB Local into .dynamodb-local"
+  rm -rf .dynamodb-local/lib
+  mkdir -p .dynamodb-local
+  if ! mvn -B -f "${ddb_pom}" dependency:copy-dependencies \
+      -DoutputDirectory="$(pwd)/.dynamodb-local/lib" >.dynamodb-local/mvn.log 2>&1; then
+    log "Maven could not resolve DynamoDB Local; its log:"
+    cat .dynamodb-local/mvn.log >&2
+    exit 1
+  fi
+  cp "${ddb_pom}" "${ddb_stamp}"
 fi

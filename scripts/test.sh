@@ -12,7 +12,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 echo "== cargo test"
-scripts/with-moto.sh cargo test --workspace --locked
+scripts/with-local-aws.sh cargo test --workspace --locked
 echo "== browser test (make dev's stack, Debian's chromium)"
 scripts/setup-e2e.sh
 (cd tests/e2e && node --test --test-concurrency=1)

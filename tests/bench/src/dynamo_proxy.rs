@@ -30,7 +30,7 @@ impl Drop for DynamoProxy {
 }
 
 impl DynamoProxy {
-    /// Proxies to `upstream` (the moto server).
+    /// Proxies to `upstream` (DynamoDB Local).
     pub async fn start(upstream: &str) -> Self {
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),

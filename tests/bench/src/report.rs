@@ -86,5 +86,5 @@ fn machine() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    format!("{cores} cores ({cpu}), {mem} memory, Linux {}, {rustc}; x86-64 release binaries run natively, DynamoDB is moto on loopback, WeChat the simulator", kernel.trim())
+    format!("{cores} cores ({cpu}), {mem} memory, Linux {}, {rustc}; x86-64 release binaries run natively, DynamoDB is Amazon DynamoDB Local 3.1.0 on loopback, WeChat the simulator", kernel.trim())
 }

@@ -3,7 +3,7 @@
 
 //! `make bench`: cold start, warm latency, calls per operation, storm, peak RSS and binary
 //! size of every function, with a Python custom-runtime baseline, printed as markdown and
-//! written to docs/BENCHMARKS.md. Runs under `scripts/with-moto.sh` (DynamoDB on loopback);
+//! written to docs/BENCHMARKS.md. Runs under `scripts/with-local-aws.sh` (DynamoDB Local on loopback);
 //! WeChat is the simulator, in this process.
 
 use crate::dynamo_proxy::DynamoProxy;
@@ -51,9 +51,9 @@ pub fn binary(name: &str) -> String {
 
 impl Bench {
     pub async fn setup() -> Self {
-        let moto = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-            .expect("run through scripts/with-moto.sh (make bench)");
-        let proxy = DynamoProxy::start(&moto).await;
+        let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+            .expect("run through scripts/with-local-aws.sh (make bench)");
+        let proxy = DynamoProxy::start(&dynamodb).await;
         let table =
             integration_tests::dynamo::create_table(&integration_tests::dynamo::client().await)
                 .await;

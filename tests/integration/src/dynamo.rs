@@ -1,4 +1,4 @@
-//! DynamoDB on loopback: the moto server `make test` starts, and tables created from
+//! DynamoDB on loopback: the Amazon DynamoDB Local server `make test` starts, and tables created from
 //! `template.yaml`'s own definition so that tests and deployment cannot drift.
 
 use aws_sdk_dynamodb::types::{
@@ -73,7 +73,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts a \
-         DynamoDB-compatible server (moto) on loopback"
+         DynamoDB Local on loopback"
     );
     wxopen::aws::load_sdk_config().await
 }

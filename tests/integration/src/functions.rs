@@ -1,5 +1,5 @@
 //! Running the functions' handlers as Lambda would: real API Gateway HTTP API (v2) events and
-//! direct payloads, parsed by lambda_http itself, against moto and a loopback WeChat stand-in.
+//! direct payloads, parsed by lambda_http itself, against DynamoDB Local and a loopback WeChat stand-in.
 
 use crate::dynamo;
 use crate::wechat_stub::StubWeChat;

@@ -1,6 +1,6 @@
 //! Test support: real components on loopback. [`wechat_stub`] is an HTTP stand-in for WeChat
 //! that counts calls and replays scripted answers; [`dynamo`] creates tables from
-//! `template.yaml` on the DynamoDB-compatible server (moto) that `make test` starts.
+//! `template.yaml` on the Amazon DynamoDB Local server that `make test` starts.
 
 pub mod dynamo;
 pub mod functions;

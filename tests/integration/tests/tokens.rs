@@ -1,4 +1,4 @@
-//! The token manager with real DynamoDB (moto) and a loopback WeChat stand-in: storms across
+//! The token manager with DynamoDB Local and a loopback WeChat stand-in: storms across
 //! instances, lease takeover, refresh-token rotation, failed writes, 61023 and 40001.
 
 use integration_tests::dynamo;

@@ -151,7 +151,7 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
         ));
         p.stop().await;
     }
-    writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of moto. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();
+    writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of DynamoDB Local. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();
     for c in &calls {
         writeln!(
             report.out,

@@ -1,5 +1,5 @@
 //! Each function's handler with real events (API Gateway HTTP API v2 and direct payloads)
-//! against moto and a loopback WeChat stand-in: every success path and every listed failure,
+//! against DynamoDB Local and a loopback WeChat stand-in: every success path and every listed failure,
 //! checking the response and DynamoDB afterwards.
 //!
 //! One module per function.
