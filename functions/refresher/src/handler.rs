@@ -1,17 +1,36 @@
-//! The scheduled job: renews the component token when under 20 minutes remain and reconciles
-//! stored authorizers with `api_get_authorizer_list`. Any event triggers one run.
+//! The scheduled jobs. `{"job": "reconcile"}` compares WeChat's list of authorizers with the
+//! stored ones (hourly by default); any other event, such as the 10-minute schedule's,
+//! keeps the component token fresh. A reconcile stops cleanly before the Lambda's deadline and
+//! the next run continues where it stopped.
 
-use wxopen::services::{RefreshReport, Refresher};
+use wxopen::clock::Timestamp;
+use wxopen::services::{Job, RefreshReport, Refresher};
 use wxopen_lambda::ApiError;
 
-/// Handles one scheduled event.
+fn job(event: &serde_json::Value) -> Result<Job, ApiError> {
+    match event.get("job").and_then(serde_json::Value::as_str) {
+        None | Some("component_token") => Ok(Job::ComponentToken),
+        Some("reconcile") => Ok(Job::Reconcile),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_job",
+            format!(
+                "job {:?} is not one of \"component_token\" and \"reconcile\"",
+                other.chars().take(40).collect::<String>()
+            ),
+        )),
+    }
+}
+
+/// Handles one scheduled event; `deadline` is the invocation's.
 pub async fn handle(
     refresher: &Refresher,
-    _event: serde_json::Value,
+    event: serde_json::Value,
+    deadline: Timestamp,
 ) -> Result<RefreshReport, ApiError> {
-    refresher.run().await.map_err(|e| {
+    let job = job(&event)?;
+    refresher.run(job, deadline).await.map_err(|e| {
         let e = ApiError::from(e);
-        tracing::error!(code = %e.code, message = %e.message, "refresher failed");
+        tracing::error!(code = %e.code, message = %e.message, ?job, "refresher failed");
         e
     })
 }

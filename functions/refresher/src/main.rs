@@ -2,6 +2,7 @@
 //! authorizers with WeChat's list.
 
 use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use wxopen::clock::Timestamp;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -9,7 +10,8 @@ async fn main() -> Result<(), Error> {
     let refresher = wxopen_lambda::wiring::refresher().await?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let refresher = refresher.clone();
-        async move { refresher::handler::handle(&refresher, event.payload).await }
+        let deadline = Timestamp::from_millis(event.context.deadline as i64);
+        async move { refresher::handler::handle(&refresher, event.payload, deadline).await }
     }))
     .await
 }

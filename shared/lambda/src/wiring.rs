@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 use wxopen::config::{ConfigError, CoreConfig, Env};
-use wxopen::services::{Authorization, Authorizers, Exchanger, Pushes, Refresher};
+use wxopen::services::{
+    Authorization, Authorizers, Exchanger, Pushes, ReconcileSettings, Refresher,
+};
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
@@ -137,5 +139,6 @@ pub async fn refresher() -> Result<Arc<Refresher>, ConfigError> {
     Ok(Arc::new(Refresher::new(
         core.api.clone(),
         core.store.clone(),
+        ReconcileSettings::default(),
     )))
 }

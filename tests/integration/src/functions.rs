@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::{now_secs, Timestamp};
 use wxopen::config::{Config, Env};
-use wxopen::services::{Authorization, Authorizers, Exchanger, Pushes, Refresher};
+use wxopen::services::{
+    Authorization, Authorizers, Exchanger, Pushes, ReconcileSettings, Refresher,
+};
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
@@ -171,7 +173,11 @@ pub async fn platform_with_settings(
             core.store.clone(),
         )),
         pushes: Arc::new(Pushes::new(crypto, core.store.clone(), exchanger.clone())),
-        refresher: Arc::new(Refresher::new(core.api.clone(), core.store.clone())),
+        refresher: Arc::new(Refresher::new(
+            core.api.clone(),
+            core.store.clone(),
+            ReconcileSettings::default(),
+        )),
         exchanger,
         api: core.api.clone(),
     };

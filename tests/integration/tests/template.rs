@@ -228,10 +228,25 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
         .into_iter()
         .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "refresher")
         .unwrap();
+    // Two schedules, each naming its job: the cheap token refresh and the reconcile.
+    let events = &refresher["Properties"]["Events"];
+    for (event, schedule, job) in [
+        ("ComponentToken", "RefresherSchedule", "component_token"),
+        ("Reconcile", "ReconcileSchedule", "reconcile"),
+    ] {
+        let e = &events[event];
+        assert_eq!(e["Type"], "Schedule", "{event}");
+        let input: serde_json::Value =
+            serde_json::from_str(e["Properties"]["Input"].as_str().unwrap()).unwrap();
+        assert_eq!(input["job"], job, "{event}");
+        assert_eq!(untag(&e["Properties"]["Schedule"]), schedule, "{event}");
+    }
     assert_eq!(
-        refresher["Properties"]["Events"]["Schedule"]["Type"],
-        "Schedule"
+        t["Parameters"]["ReconcileSchedule"]["Default"],
+        "rate(1 hour)"
     );
+    // A reconcile may run up to Lambda's limit; it stops before it by itself.
+    assert_eq!(refresher["Properties"]["Timeout"], 900);
     for output in [
         "RedirectUri",
         "AuthorizationEventUrl",

@@ -8,12 +8,13 @@
 //! | [`Exchanger`] | `exchange` (and the two above, and pushes) | component API, authorizer store |
 //! | [`Authorizers`] | `authorizer-info`, `authorizer-token` | component API, stores |
 //! | [`Pushes`] | `events` | message crypto, ticket store, exchanger |
-//! | [`Refresher`] | `refresher` | component API, authorizer store |
+//! | [`Refresher`] | `refresher` | component API, authorizer store, reconcile progress |
 
 mod authorization;
 mod authorizers;
 mod exchange;
 mod pushes;
+mod reconcile;
 mod refresh;
 mod views;
 
@@ -21,7 +22,8 @@ pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, S
 pub use authorizers::Authorizers;
 pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
 pub use pushes::{PushOutcome, Pushes};
-pub use refresh::{RefreshReport, Refresher, REFRESHER_MARGIN};
+pub use reconcile::{ReconcileOutcome, ReconcileReport, ReconcileSettings};
+pub use refresh::{Job, RefreshReport, Refresher, REFRESHER_MARGIN};
 pub use views::{permission_views, AuthorizerView, InfoSource, PermissionView, TokenGrant};
 
 pub use crate::error::ServiceError;

@@ -1,17 +1,26 @@
-//! The scheduled job: keep the component token fresh, then reconcile stored authorizers with
-//! `api_get_authorizer_list`.
+//! The scheduled jobs: keep the component token fresh (every 10 minutes, cheap), and reconcile
+//! stored authorizers with `api_get_authorizer_list` (hourly by default; see `reconcile.rs`).
 
+use super::reconcile::{ReconcileReport, ReconcileSettings};
 use super::ServiceError;
 use crate::clock::Timestamp;
-use crate::store::{AuthorizerStore, RecoverOutcome};
+use crate::store::{AuthorizerStore, ReconcileStore};
 use crate::tokens::ComponentApi;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
-use wxopen_models::api::GetAuthorizerListRequest;
 
 /// The refresher renews the component token when less than this remains.
 pub const REFRESHER_MARGIN: Duration = Duration::from_secs(20 * 60);
+
+/// Which scheduled job to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Renew the component token when under [`REFRESHER_MARGIN`] remains.
+    ComponentToken,
+    /// Compare WeChat's list of authorizers with the stored ones and fix what differs.
+    Reconcile,
+}
 
 /// What the scheduled refresher did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,30 +29,44 @@ pub struct RefreshReport {
     pub component_token_refreshed: bool,
     /// Its expiry, epoch seconds.
     pub component_token_expires_at: i64,
-    /// Authorizers WeChat listed.
+    /// Authorizers WeChat listed in this run.
     pub authorizers_listed: u64,
-    /// Missing authorizers added.
+    /// Missing authorizers added in this run.
     pub authorizers_added: u64,
-    /// Authorizers whose refresh token was restored.
+    /// Authorizers whose refresh token was restored or replaced in this run.
     pub refresh_tokens_restored: u64,
+    /// The reconcile, for that job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconcile: Option<ReconcileReport>,
 }
 
 /// The `refresher` use case.
 #[derive(Clone)]
 pub struct Refresher {
-    api: ComponentApi,
-    store: Arc<dyn AuthorizerStore>,
+    pub(super) api: ComponentApi,
+    pub(super) store: Arc<dyn AuthorizerStore>,
+    pub(super) progress: Arc<dyn ReconcileStore>,
+    pub(super) settings: ReconcileSettings,
 }
 
 impl Refresher {
-    /// The use case over the component API and the authorizer store.
-    pub fn new(api: ComponentApi, store: Arc<dyn AuthorizerStore>) -> Self {
-        Self { api, store }
+    /// The use case over the component API and a store holding authorizers and the
+    /// reconcile's progress.
+    pub fn new<S: AuthorizerStore + ReconcileStore + 'static>(
+        api: ComponentApi,
+        store: Arc<S>,
+        settings: ReconcileSettings,
+    ) -> Self {
+        Self {
+            api,
+            store: store.clone(),
+            progress: store,
+            settings,
+        }
     }
 
-    /// Renews the component token when under [`REFRESHER_MARGIN`] remains, then reconciles
-    /// stored authorizers with `api_get_authorizer_list`.
-    pub async fn run(&self) -> Result<RefreshReport, ServiceError> {
+    /// Runs `job`, stopping cleanly before `deadline` (the Lambda's).
+    pub async fn run(&self, job: Job, deadline: Timestamp) -> Result<RefreshReport, ServiceError> {
         let tokens = self.api.tokens();
         let before = tokens.stored_component_token().await?;
         let token = tokens.component_token_within(REFRESHER_MARGIN).await?;
@@ -53,29 +76,14 @@ impl Refresher {
             authorizers_listed: 0,
             authorizers_added: 0,
             refresh_tokens_restored: 0,
+            reconcile: None,
         };
-        let mut offset = 0u32;
-        loop {
-            let page = self
-                .api
-                .get_authorizer_list(offset, GetAuthorizerListRequest::MAX_COUNT)
-                .await?;
-            for item in &page.list {
-                let outcome = self
-                    .store
-                    .recover_refresh_token(item, Timestamp::now())
-                    .await?;
-                match outcome {
-                    RecoverOutcome::Added => report.authorizers_added += 1,
-                    RecoverOutcome::Restored => report.refresh_tokens_restored += 1,
-                    RecoverOutcome::Unchanged => {}
-                }
-            }
-            report.authorizers_listed += page.list.len() as u64;
-            offset += page.list.len() as u32;
-            if page.list.is_empty() || u64::from(offset) >= page.total_count {
-                break;
-            }
+        if job == Job::Reconcile {
+            let reconciled = self.reconcile(deadline).await?;
+            report.authorizers_listed = reconciled.listed;
+            report.authorizers_added = reconciled.added;
+            report.refresh_tokens_restored = reconciled.restored;
+            report.reconcile = Some(reconciled);
         }
         tracing::info!(?report, "refresher finished");
         Ok(report)

@@ -2,6 +2,7 @@
 //! adapter is built, and the plain data they exchange. The rules deciding what a change means
 //! live in [`super::rules`], which both adapters call.
 
+use super::reconcile::ReconcileStore;
 use crate::clock::Timestamp;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -211,14 +212,37 @@ pub struct AuthorizerPage {
     pub next_cursor: Option<AuthorizerAppid>,
 }
 
+/// What the caller of [`AuthorizerStore::recover_refresh_token`] believes is stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Known<'a> {
+    /// Nothing known: read first.
+    Unknown,
+    /// Not stored (a comparison found no item).
+    Missing,
+    /// Stored as this (a comparison read it).
+    Stored(&'a StoredAuthorizer),
+}
+
+/// A listed authorizer to recover.
+#[derive(Debug, Clone, Copy)]
+pub struct Recovery<'a> {
+    /// What `api_get_authorizer_list` listed.
+    pub listed: &'a AuthorizerListItem,
+    /// What is believed stored.
+    pub known: Known<'a>,
+    /// The permission ids to store for an added authorizer (`api_get_authorizer_info`).
+    pub permission_ids: &'a [PermissionId],
+}
+
 /// What [`AuthorizerStore::recover_refresh_token`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecoverOutcome {
     /// The authorizer was not stored; it was added.
     Added,
-    /// The stored authorizer lacked a usable refresh token; it now has one.
+    /// The stored authorizer lacked a usable refresh token, or had another; it now has the
+    /// listed one.
     Restored,
-    /// Nothing to do: the authorizer has a refresh token, or was revoked later.
+    /// Nothing to do: the authorizer has the listed refresh token, or was revoked later.
     Unchanged,
 }
 
@@ -299,11 +323,13 @@ pub trait AuthorizerStore: Send + Sync {
     ) -> Result<Option<AuthorizerRecord>, StoreError>;
 
     /// Stores the refresh token `api_get_authorizer_list` listed for an authorizer that is
-    /// missing, has none, or needs re-authorization. Never touches a revoked authorizer whose
-    /// revocation is newer than the listed `auth_time`.
+    /// missing, has none or another one, or needs re-authorization. Never touches a revoked
+    /// authorizer whose revocation is newer than the listed `auth_time`. The write is
+    /// conditional on what the caller believes is stored; when that changed, it reads and
+    /// decides again.
     async fn recover_refresh_token(
         &self,
-        listed: &AuthorizerListItem,
+        recovery: &Recovery<'_>,
         now: Timestamp,
     ) -> Result<RecoverOutcome, StoreError>;
 
@@ -339,11 +365,16 @@ pub trait HistoryReader: Send + Sync {
 
 /// Every capability: what an adapter implements and a container builds once.
 pub trait Store:
-    TicketStore + TokenStore + AuthorizerStore + AuthorizerListing + HistoryReader
+    TicketStore + TokenStore + AuthorizerStore + AuthorizerListing + HistoryReader + ReconcileStore
 {
 }
 
-impl<T: TicketStore + TokenStore + AuthorizerStore + AuthorizerListing + HistoryReader> Store
-    for T
+impl<T> Store for T where
+    T: TicketStore
+        + TokenStore
+        + AuthorizerStore
+        + AuthorizerListing
+        + HistoryReader
+        + ReconcileStore
 {
 }

@@ -3,6 +3,7 @@
 
 mod authorization;
 mod pushes;
+mod reconcile;
 mod tokens;
 
 use super::*;
@@ -44,6 +45,8 @@ struct FakeWeChat {
     rotate_refresh: AtomicBool,
     /// Authorizers `api_get_authorizer_list` reports.
     listed: Mutex<Vec<AuthorizerListItem>>,
+    /// How long `api_get_authorizer_list` takes.
+    list_delay: Mutex<Duration>,
 }
 
 impl FakeWeChat {
@@ -154,6 +157,8 @@ impl WeChatApi for FakeWeChat {
         req: &GetAuthorizerListRequest,
     ) -> Result<GetAuthorizerListResponse, WeChatError> {
         self.called("api_get_authorizer_list", Some(t))?;
+        let delay = *self.list_delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
         let listed = self.listed.lock().unwrap();
         let page: Vec<_> = listed
             .iter()
@@ -200,6 +205,7 @@ impl Instance {
 struct World {
     store: MemoryStore,
     wechat: Arc<FakeWeChat>,
+    reconcile: ReconcileSettings,
 }
 
 /// One container's services.
@@ -215,15 +221,24 @@ struct Instance {
 
 impl World {
     async fn new() -> Self {
-        let w = Self {
-            store: MemoryStore::new(component()),
-            wechat: Arc::default(),
-        };
+        let w = Self::without_ticket();
         w.store
             .save_ticket(&VerifyTicket::new("ticket"), Timestamp::now())
             .await
             .unwrap();
         w
+    }
+
+    /// A fresh platform whose ticket has not arrived yet.
+    fn without_ticket() -> Self {
+        Self {
+            store: MemoryStore::new(component()),
+            wechat: Arc::default(),
+            reconcile: ReconcileSettings {
+                safety_margin: Duration::ZERO,
+                ..ReconcileSettings::default()
+            },
+        }
     }
 
     fn instance(&self) -> Instance {
@@ -261,7 +276,7 @@ impl World {
                 pages,
             ),
             pushes: Pushes::new(crypto.clone(), store.clone(), exchanger.clone()),
-            refresher: Refresher::new(api.clone(), store.clone()),
+            refresher: Refresher::new(api.clone(), store.clone(), self.reconcile),
             exchanger,
             api,
             crypto,

@@ -25,10 +25,7 @@ async fn push(i: &Instance, plain: &str) -> Result<PushOutcome, ServiceError> {
 
 #[tokio::test]
 async fn a_ticket_push_is_stored_unless_an_older_one_and_a_forged_one_is_refused() {
-    let w = World {
-        store: MemoryStore::new(component()),
-        wechat: Arc::default(),
-    };
+    let w = World::without_ticket();
     let i = w.instance();
     let ticket = |t: i64| {
         xml(

@@ -157,10 +157,7 @@ async fn a_reported_token_is_dropped_only_while_it_is_still_the_stored_one() {
 
 #[tokio::test]
 async fn no_ticket_is_a_named_error_without_a_wechat_call() {
-    let w = World {
-        store: MemoryStore::new(component()),
-        wechat: Arc::default(),
-    };
+    let w = World::without_ticket();
     let err = w
         .instance()
         .api

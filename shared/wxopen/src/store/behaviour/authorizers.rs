@@ -149,35 +149,58 @@ pub async fn authorizers_list_in_pages_with_a_cursor(s: impl Fixture) {
     }
 }
 
-/// Refresh tokens are recovered only where missing or refused.
-pub async fn refresh_tokens_are_recovered_only_where_missing_or_refused(s: impl Fixture) {
-    let r = RefreshToken::new("r-from-list");
-    let recover = |a: &'static str| {
-        let (s, r) = (&s, &r);
+/// Refresh tokens are recovered only where missing, refused or another, never over a newer
+/// revocation; a write made on a stale belief reads again and decides again.
+pub async fn refresh_tokens_are_recovered_only_where_they_differ(s: impl Fixture) {
+    let listed = |a: &str, r: &str| AuthorizerListItem {
+        authorizer_appid: appid(a),
+        refresh_token: RefreshToken::new(r),
+        auth_time: 100,
+    };
+    let recover = |item: AuthorizerListItem, known: Known<'static>| {
+        let s = &s;
         async move {
-            let listed = AuthorizerListItem {
-                authorizer_appid: appid(a),
-                refresh_token: r.clone(),
-                auth_time: 100,
+            let recovery = Recovery {
+                listed: &item,
+                known,
+                permission_ids: &[PermissionId(9)],
             };
-            s.recover_refresh_token(&listed, now()).await.unwrap()
+            s.recover_refresh_token(&recovery, now()).await.unwrap()
         }
     };
-    assert_eq!(recover("wxmissing").await, RecoverOutcome::Added);
-    let added = s
+    let r = RefreshToken::new("r-from-list");
+    let added = recover(listed("wxmissing", "r-from-list"), Known::Missing).await;
+    assert_eq!(added, RecoverOutcome::Added);
+    let stored = s
         .load_authorizer(&appid("wxmissing"))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(added.record.status, AuthorizerStatus::Authorized);
-    assert_eq!(added.refresh_token, Some(r.clone()));
+    assert_eq!(stored.record.status, AuthorizerStatus::Authorized);
+    assert_eq!(stored.refresh_token, Some(r.clone()));
+    assert_eq!(stored.record.permission_ids, vec![PermissionId(9)]);
+    // Believed missing, but it is stored now: the write reads again and finds it current.
+    let again = recover(listed("wxmissing", "r-from-list"), Known::Missing).await;
+    assert_eq!(again, RecoverOutcome::Unchanged);
 
     s.save_authorization(&auth("wxfine", Some("r-own"), &[1]), secs(1), now())
         .await
         .unwrap();
-    assert_eq!(recover("wxfine").await, RecoverOutcome::Unchanged);
+    let same = recover(listed("wxfine", "r-own"), Known::Unknown).await;
+    assert_eq!(same, RecoverOutcome::Unchanged);
+    let other = recover(listed("wxfine", "r-from-list"), Known::Unknown).await;
+    assert_eq!(
+        other,
+        RecoverOutcome::Restored,
+        "WeChat's listed token is the current one"
+    );
     let fine = s.load_authorizer(&appid("wxfine")).await.unwrap().unwrap();
-    assert_eq!(fine.refresh_token, Some(RefreshToken::new("r-own")));
+    assert_eq!(fine.refresh_token, Some(r.clone()));
+    assert_eq!(
+        fine.record.permission_ids,
+        vec![PermissionId(1)],
+        "the grant is kept"
+    );
 
     s.save_authorization(&auth("wxrefused", Some("r-bad"), &[1]), secs(1), now())
         .await
@@ -189,16 +212,14 @@ pub async fn refresh_tokens_are_recovered_only_where_missing_or_refused(s: impl 
         .unwrap();
     let credentials = TokenSlot::from(refused).credentials.unwrap();
     assert!(s.mark_needs_reauth(&credentials, now()).await.unwrap());
-    assert_eq!(recover("wxrefused").await, RecoverOutcome::Restored);
+    let restored = recover(listed("wxrefused", "r-bad"), Known::Unknown).await;
+    assert_eq!(restored, RecoverOutcome::Restored);
     let restored = s
         .load_authorizer(&appid("wxrefused"))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (restored.record.status, restored.refresh_token),
-        (AuthorizerStatus::Authorized, Some(r.clone()))
-    );
+    assert_eq!(restored.record.status, AuthorizerStatus::Authorized);
 
     s.save_authorization(&auth("wxgone", Some("r-gone"), &[1]), secs(1), now())
         .await
@@ -208,10 +229,62 @@ pub async fn refresh_tokens_are_recovered_only_where_missing_or_refused(s: impl 
         .unwrap();
     // Revoked "now", after the listed authorization time (100 s after the epoch).
     assert_eq!(
-        recover("wxgone").await,
+        recover(listed("wxgone", "r-gone"), Known::Unknown).await,
         RecoverOutcome::Unchanged,
         "a revocation newer than the listed authorization stands"
     );
+    let kinds = kinds(&s, &appid("wxfine")).await;
+    assert_eq!(kinds.last(), Some(&HistoryKind::RefreshTokenRecovered));
+}
+
+/// The reconcile's lease admits one run; only its holder saves progress; the scan reads every
+/// authorizer without tokens or snapshots.
+pub async fn the_reconcile_lease_admits_one_run_and_the_scan_reads_every_authorizer(
+    s: impl Fixture,
+) {
+    let t = now();
+    let a = lease("run-a", t.plus(std::time::Duration::from_secs(60)));
+    let b = lease("run-b", t.plus(std::time::Duration::from_secs(60)));
+    let first = s.take_reconcile(&a, t).await.unwrap();
+    assert_eq!(first, Some(ReconcileProgress::default()));
+    assert_eq!(s.take_reconcile(&b, t).await.unwrap(), None);
+    let progress = ReconcileProgress {
+        offset: 500,
+        total_count: 1200,
+        compared: 500,
+        runs: 1,
+        ..ReconcileProgress::default()
+    };
+    assert!(!s.save_reconcile("run-b", &progress, true).await.unwrap());
+    assert!(s.save_reconcile("run-a", &progress, true).await.unwrap());
+    assert_eq!(s.take_reconcile(&b, t).await.unwrap(), Some(progress));
+    // A lapsed lease is taken over.
+    let late = t.plus(std::time::Duration::from_secs(61));
+    assert!(s.take_reconcile(&a, late).await.unwrap().is_some());
+
+    for i in 0..3 {
+        s.save_authorization(
+            &auth(&format!("wxscan{i}"), Some("r"), &[1]),
+            secs(1),
+            now(),
+        )
+        .await
+        .unwrap();
+    }
+    let snap = InfoSnapshot {
+        json: "{}".into(),
+        fetched_at: now(),
+    };
+    s.save_info_snapshot(&appid("wxscan0"), &snap)
+        .await
+        .unwrap();
+    let mut scanned = s.scan_authorizers().await.unwrap();
+    scanned.sort_by(|x, y| x.record.authorizer_appid.cmp(&y.record.authorizer_appid));
+    assert_eq!(scanned.len(), 3);
+    assert!(scanned.iter().all(|a| a.refresh_token.is_some()));
+    assert!(scanned
+        .iter()
+        .all(|a| a.access.is_none() && a.info.is_none()));
 }
 
 /// An older info snapshot never replaces a newer one, and none creates an authorizer.

@@ -141,7 +141,8 @@ macro_rules! store_behaviour_suite {
             a_stale_token_writer_loses,
             the_lease_is_refused_for_revoked_or_unknown_authorizers,
             needs_reauth_is_marked_only_for_the_refresh_token_that_failed,
-            refresh_tokens_are_recovered_only_where_missing_or_refused,
+            refresh_tokens_are_recovered_only_where_they_differ,
+            the_reconcile_lease_admits_one_run_and_the_scan_reads_every_authorizer,
             an_older_info_snapshot_never_replaces_a_newer_one,
         );
     };

@@ -8,15 +8,14 @@ use super::items::{
 };
 use super::{unavailable, DynamoStore, MAX_WRITE_ATTEMPTS};
 use crate::clock::Timestamp;
-use crate::store::rules::{plan_authorization, plan_revocation, recovered, recovery};
+use crate::store::rules::{self, plan_authorization, plan_revocation, recovered};
 use crate::store::{
-    AuthorizerListing, AuthorizerPage, AuthorizerStore, HistoryReader, InfoSnapshot,
-    NewAuthorization, RecoverOutcome, StoreError, StoredAuthorizer, EXCHANGED_CODE_TTL,
+    AuthorizerListing, AuthorizerPage, AuthorizerStore, HistoryReader, InfoSnapshot, Known,
+    NewAuthorization, RecoverOutcome, Recovery, StoreError, StoredAuthorizer, EXCHANGED_CODE_TTL,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
-use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, HistoryKind};
 use wxopen_models::AuthorizerAppid;
 
@@ -110,24 +109,34 @@ impl AuthorizerStore for DynamoStore {
 
     async fn recover_refresh_token(
         &self,
-        listed: &AuthorizerListItem,
+        recovery: &Recovery<'_>,
         now: Timestamp,
     ) -> Result<RecoverOutcome, StoreError> {
-        let (appid, refresh_token) = (&listed.authorizer_appid, &listed.refresh_token);
-        let auth_time = Timestamp::from_secs(listed.auth_time);
+        let listed = recovery.listed;
+        let appid = &listed.authorizer_appid;
+        let mut known = recovery.known;
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let existing = self.load_authorizer(appid).await?;
-            let outcome = recovery(existing.as_ref(), auth_time);
+            let loaded;
+            let existing = match known {
+                Known::Stored(e) => Some(e),
+                Known::Missing => None,
+                Known::Unknown => {
+                    loaded = self.load_authorizer(appid).await?;
+                    loaded.as_ref()
+                }
+            };
+            let outcome = rules::recovery(existing, listed);
             if outcome == RecoverOutcome::Unchanged {
                 return Ok(outcome);
             }
-            let (record, last_authorized_at) = recovered(existing.as_ref(), appid, auth_time, now);
-            let write = match &existing {
+            let (record, last_authorized_at) =
+                recovered(existing, listed, recovery.permission_ids, now);
+            let write = match existing {
                 None => self.put_item(
                     self.authorizer_item(AuthorizerItem {
                         record: &record,
                         last_authorized_at,
-                        refresh_token: Some(refresh_token),
+                        refresh_token: Some(&listed.refresh_token),
                         access: None,
                         info: None,
                     }),
@@ -139,7 +148,7 @@ impl AuthorizerStore for DynamoStore {
                      #last_authorized_at = :la, #version = :next REMOVE #revoked_at, #access_token, #token_expires_at",
                     "#version = :v",
                     HashMap::from([
-                        (":r".to_owned(), s(refresh_token.expose())),
+                        (":r".to_owned(), s(listed.refresh_token.expose())),
                         (":authorized".to_owned(), s(AuthorizerStatus::Authorized.as_str())),
                         (":true".to_owned(), AttributeValue::Bool(true)),
                         (":now".to_owned(), n(now.secs())),
@@ -161,6 +170,8 @@ impl AuthorizerStore for DynamoStore {
             {
                 return Ok(outcome);
             }
+            // What was believed stored changed meanwhile: read it and decide again.
+            known = Known::Unknown;
         }
         Err(StoreError::Contended {
             key: authorizer_sk(appid),
@@ -276,28 +287,16 @@ impl AuthorizerListing for DynamoStore {
 #[async_trait]
 impl HistoryReader for DynamoStore {
     async fn history(&self, appid: &AuthorizerAppid) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let query = || {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", "pk")
                 .expression_attribute_values(":pk", s(self.history_pk(appid)))
-                .set_exclusive_start_key(start)
                 .consistent_read(true)
-                .send()
-                .await
-                .map_err(unavailable("read an authorizer's history"))?;
-            for map in out.items.unwrap_or_default() {
-                entries.push(parse_history(&map)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(entries);
-            }
-        }
+        };
+        self.query_all(query, parse_history, "read an authorizer's history")
+            .await
     }
 }

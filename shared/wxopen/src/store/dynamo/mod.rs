@@ -11,6 +11,7 @@
 mod authorizers;
 mod expr;
 mod items;
+mod reconcile;
 mod tokens;
 
 use crate::store::StoreError;
@@ -167,6 +168,31 @@ impl DynamoStore {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(unavailable(operation)(e)),
+        }
+    }
+
+    /// Every item a query finds, page after page; `query` is the request without its start key.
+    async fn query_all<T>(
+        &self,
+        query: impl Fn() -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        parse: impl Fn(&Attrs) -> Result<T, StoreError>,
+        operation: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable(operation))?;
+            for map in out.items.unwrap_or_default() {
+                all.push(parse(&map)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(all);
+            }
         }
     }
 

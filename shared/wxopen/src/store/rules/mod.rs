@@ -4,8 +4,9 @@
 
 use super::ports::{Lease, NewAuthorization, RecoverOutcome, StoredAuthorizer};
 use crate::clock::Timestamp;
+use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryKind};
-use wxopen_models::{AuthorizerAppid, RefreshToken};
+use wxopen_models::{PermissionId, RefreshToken};
 
 /// The refresh lease may be taken: nobody holds it, it lapsed, or `owner` holds it.
 pub fn lease_is_free(lease: Option<&Lease>, owner: &str, now: Timestamp) -> bool {
@@ -125,17 +126,21 @@ pub fn plan_revocation(
     })
 }
 
-/// Whether a refresh token listed by `api_get_authorizer_list` (authorized at `auth_time`)
-/// should be stored: for a missing authorizer, or one without a usable refresh token that was
-/// not revoked after `auth_time`.
-pub fn recovery(existing: Option<&StoredAuthorizer>, auth_time: Timestamp) -> RecoverOutcome {
+/// Whether a refresh token listed by `api_get_authorizer_list` should be stored: for a missing
+/// authorizer, or one whose stored refresh token is absent, refused or another, unless it was
+/// revoked after the listed authorization.
+pub fn recovery(
+    existing: Option<&StoredAuthorizer>,
+    listed: &AuthorizerListItem,
+) -> RecoverOutcome {
     let Some(e) = existing else {
         return RecoverOutcome::Added;
     };
-    let usable = e.record.status == AuthorizerStatus::Authorized && e.refresh_token.is_some();
+    let current = e.record.status == AuthorizerStatus::Authorized
+        && e.refresh_token.as_ref() == Some(&listed.refresh_token);
     let revoked_later = e.record.status == AuthorizerStatus::Revoked
-        && e.record.revoked_at.is_some_and(|r| r >= auth_time.secs());
-    if usable || revoked_later {
+        && e.record.revoked_at.is_some_and(|r| r >= listed.auth_time);
+    if current || revoked_later {
         RecoverOutcome::Unchanged
     } else {
         RecoverOutcome::Restored
@@ -143,19 +148,21 @@ pub fn recovery(existing: Option<&StoredAuthorizer>, auth_time: Timestamp) -> Re
 }
 
 /// The record after a recovery (see [`recovery`]): authorized, with a refresh token, the
-/// cached token dropped. Returns the record and the new last authorization time.
+/// cached token dropped; an added authorizer gets `permission_ids`. Returns the record and
+/// the new last authorization time.
 pub fn recovered(
     existing: Option<&StoredAuthorizer>,
-    appid: &AuthorizerAppid,
-    auth_time: Timestamp,
+    listed: &AuthorizerListItem,
+    permission_ids: &[PermissionId],
     now: Timestamp,
 ) -> (AuthorizerRecord, Timestamp) {
+    let auth_time = Timestamp::from_secs(listed.auth_time);
     match existing {
         None => (
             AuthorizerRecord {
-                authorizer_appid: appid.clone(),
+                authorizer_appid: listed.authorizer_appid.clone(),
                 status: AuthorizerStatus::Authorized,
-                permission_ids: Vec::new(),
+                permission_ids: permission_ids.to_vec(),
                 authorized_at: auth_time.secs(),
                 updated_at: now.secs(),
                 revoked_at: None,

@@ -1,6 +1,7 @@
 use super::*;
 use crate::store::ports::CachedToken;
-use wxopen_models::{AccessToken, PermissionId};
+use wxopen_models::api::AuthorizerListItem;
+use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId};
 
 fn appid() -> AuthorizerAppid {
     AuthorizerAppid::parse("wxrules").unwrap()
@@ -127,25 +128,59 @@ fn a_revocation_sent_before_the_last_authorization_is_stale() {
     );
 }
 
-#[test]
-fn recovery_fills_only_what_is_missing_and_never_undoes_a_newer_revocation() {
-    let t = Timestamp::from_secs;
-    assert_eq!(recovery(None, t(1)), RecoverOutcome::Added);
-    let ok = stored(AuthorizerStatus::Authorized, Some("r"), &[]);
-    assert_eq!(recovery(Some(&ok), t(1)), RecoverOutcome::Unchanged);
-    let missing = stored(AuthorizerStatus::Authorized, None, &[]);
-    assert_eq!(recovery(Some(&missing), t(1)), RecoverOutcome::Restored);
-    let refused = stored(AuthorizerStatus::NeedsReauth, Some("r"), &[]);
-    assert_eq!(recovery(Some(&refused), t(1)), RecoverOutcome::Restored);
-    let revoked = stored(AuthorizerStatus::Revoked, None, &[]); // revoked at 500
-    assert_eq!(recovery(Some(&revoked), t(400)), RecoverOutcome::Unchanged);
-    assert_eq!(recovery(Some(&revoked), t(501)), RecoverOutcome::Restored);
+fn listed(refresh: &str, auth_time: i64) -> AuthorizerListItem {
+    AuthorizerListItem {
+        authorizer_appid: appid(),
+        refresh_token: RefreshToken::new(refresh),
+        auth_time,
+    }
+}
 
-    let (record, last) = recovered(Some(&revoked), &appid(), t(600), t(700));
+#[test]
+fn recovery_writes_only_what_differs_and_never_undoes_a_newer_revocation() {
+    let t = Timestamp::from_secs;
+    let r = listed("r", 1);
+    assert_eq!(recovery(None, &r), RecoverOutcome::Added);
+    let ok = stored(AuthorizerStatus::Authorized, Some("r"), &[]);
+    assert_eq!(recovery(Some(&ok), &r), RecoverOutcome::Unchanged);
+    let other = stored(AuthorizerStatus::Authorized, Some("r-other"), &[]);
+    assert_eq!(recovery(Some(&other), &r), RecoverOutcome::Restored);
+    let missing = stored(AuthorizerStatus::Authorized, None, &[]);
+    assert_eq!(recovery(Some(&missing), &r), RecoverOutcome::Restored);
+    let refused = stored(AuthorizerStatus::NeedsReauth, Some("r"), &[]);
+    assert_eq!(recovery(Some(&refused), &r), RecoverOutcome::Restored);
+    let revoked = stored(AuthorizerStatus::Revoked, None, &[]); // revoked at 500
+    assert_eq!(
+        recovery(Some(&revoked), &listed("r", 400)),
+        RecoverOutcome::Unchanged
+    );
+    assert_eq!(
+        recovery(Some(&revoked), &listed("r", 501)),
+        RecoverOutcome::Restored
+    );
+
+    let (record, last) = recovered(Some(&revoked), &listed("r", 600), &[], t(700));
     assert_eq!(record.status, AuthorizerStatus::Authorized);
     assert_eq!((record.version, record.revoked_at, last), (4, None, t(600)));
-    let (added, _) = recovered(None, &appid(), t(600), t(700));
+    let restored = stored(AuthorizerStatus::NeedsReauth, Some("r-old"), &[3]);
+    let (kept, _) = recovered(
+        Some(&restored),
+        &listed("r", 600),
+        &[PermissionId(7)],
+        t(700),
+    );
+    assert_eq!(
+        kept.permission_ids,
+        vec![PermissionId(3)],
+        "a restored authorizer keeps its grant"
+    );
+    let (added, _) = recovered(None, &listed("r", 600), &[PermissionId(7)], t(700));
     assert_eq!((added.version, added.authorized_at), (1, 600));
+    assert_eq!(
+        added.permission_ids,
+        vec![PermissionId(7)],
+        "an added authorizer gets its grant"
+    );
 }
 
 #[test]

@@ -2,15 +2,16 @@
 //! as the DynamoDB adapter and passes the same [`behaviour`](super::behaviour) suite; each
 //! call is atomic, as DynamoDB's conditional writes are per item.
 
+mod reconcile;
+
 use super::rules::{
-    lease_is_free, needs_reauth, plan_authorization, plan_revocation, recovered, recovery,
+    self, lease_is_free, needs_reauth, plan_authorization, plan_revocation, recovered,
 };
 use super::*;
 use crate::clock::Timestamp;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, HistoryKind};
 use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, VerifyTicket};
 
@@ -21,6 +22,8 @@ struct Component {
     authorizers: BTreeMap<AuthorizerAppid, StoredAuthorizer>,
     history: HashMap<AuthorizerAppid, Vec<HistoryEntry>>,
     codes: HashMap<String, (AuthorizerAppid, Timestamp)>,
+    /// The reconcile's progress and the lease of the run holding it.
+    reconcile: (ReconcileProgress, Option<Lease>),
 }
 
 impl Component {
@@ -301,25 +304,23 @@ impl AuthorizerStore for MemoryStore {
 
     async fn recover_refresh_token(
         &self,
-        listed: &AuthorizerListItem,
-        now: Timestamp,
+        wanted: &Recovery<'_>,
+        at: Timestamp,
     ) -> Result<RecoverOutcome, StoreError> {
+        let listed = wanted.listed;
         let appid = &listed.authorizer_appid;
-        let auth_time = Timestamp::from_secs(listed.auth_time);
+        // Each call is atomic here: what is stored now decides, whatever the caller believed.
         Ok(self.with(|c| {
             let existing = c.authorizers.get(appid);
-            let outcome = recovery(existing, auth_time);
+            let outcome = rules::recovery(existing, listed);
             if outcome == RecoverOutcome::Unchanged {
                 return outcome;
             }
-            let (record, last_authorized_at) = recovered(existing, appid, auth_time, now);
+            let (record, last_authorized_at) =
+                recovered(existing, listed, wanted.permission_ids, at);
             let info = existing.and_then(|e| e.info.clone());
-            c.record_history(
-                appid,
-                HistoryKind::RefreshTokenRecovered,
-                &record.permission_ids,
-                now,
-            );
+            let ids = record.permission_ids.clone();
+            c.record_history(appid, HistoryKind::RefreshTokenRecovered, &ids, at);
             c.authorizers.insert(
                 appid.clone(),
                 StoredAuthorizer {
