@@ -1,12 +1,13 @@
-//! `GET /authorizers/{appid}[?max_age_seconds=]`, `GET /authorizers[?cursor=&limit=]`, and direct
-//! invocation `{"authorizer_appid": "...", "max_age_seconds": 0}` (or `{"cursor", "limit"}` to
-//! list): live `api_get_authorizer_info` merged with the stored record, or the snapshot when it
-//! is younger than `max_age_seconds`.
+//! `GET /authorizers/{appid}[?max_age_seconds=&snapshot=false]`, `GET /authorizers[?cursor=&limit=]`,
+//! and direct invocation `{"authorizer_appid": "...", "max_age_seconds": 0, "snapshot": true}`
+//! (or `{"cursor", "limit"}` to list): live `api_get_authorizer_info` merged with the stored
+//! record, or the snapshot when it is younger than `max_age_seconds`. A live answer is saved as
+//! the snapshot unless `snapshot` is false.
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use std::time::Duration;
-use wxopen::services::Authorizers;
+use wxopen::services::{Authorizers, InfoRead};
 use wxopen_lambda::request::{finish, is_direct, json, params, text_value};
 use wxopen_lambda::ApiError;
 use wxopen_models::AuthorizerAppid;
@@ -20,6 +21,7 @@ pub const MAX_LIMIT: u32 = 100;
 struct Params {
     authorizer_appid: Option<String>,
     max_age_seconds: Option<serde_json::Value>,
+    snapshot: Option<serde_json::Value>,
     cursor: Option<String>,
     limit: Option<serde_json::Value>,
 }
@@ -61,9 +63,21 @@ async fn info(
     let appid = AuthorizerAppid::parse(appid.trim())
         .map_err(|e| ApiError::bad_request("invalid_authorizer_appid", e.to_string()))?;
     let max_age = number("max_age_seconds", params.max_age_seconds)?.unwrap_or(0);
-    let view = authorizers
-        .info(&appid, Duration::from_secs(max_age))
-        .await?;
+    let save_snapshot = match text_value(params.snapshot).as_deref() {
+        None | Some("true" | "1") => true,
+        Some("false" | "0") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_snapshot",
+                format!("snapshot must be true or false, not {other:?}"),
+            ))
+        }
+    };
+    let read = InfoRead {
+        max_age: Duration::from_secs(max_age),
+        save_snapshot,
+    };
+    let view = authorizers.info(&appid, read).await?;
     Ok(json(200, &view))
 }
 
@@ -87,7 +101,8 @@ async fn list(authorizers: &Authorizers, params: Params) -> Result<Response<Body
 pub async fn handle(authorizers: &Authorizers, req: Request) -> Result<Response<Body>, ApiError> {
     let direct = is_direct(&req);
     let result = async {
-        let mut params = params::<Params>(&req, &["max_age_seconds", "cursor", "limit"])?;
+        let mut params =
+            params::<Params>(&req, &["max_age_seconds", "snapshot", "cursor", "limit"])?;
         if !direct {
             params.authorizer_appid = appid_from_path(&req);
         }

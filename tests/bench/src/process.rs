@@ -10,6 +10,8 @@ use tokio::process::{Child, Command};
 pub struct FunctionProcess {
     /// Its Runtime API.
     pub api: RuntimeApi,
+    /// Each invocation's time limit.
+    timeout: Duration,
     child: Child,
     /// When it was spawned.
     pub spawned_at: Instant,
@@ -35,7 +37,18 @@ impl FunctionProcess {
         env: &BTreeMap<String, String>,
         name: &str,
     ) -> Self {
-        let api = RuntimeApi::start().await;
+        Self::spawn_with_timeout(program, args, env, name, Duration::from_secs(30)).await
+    }
+
+    /// As [`Self::spawn`], with the function's time limit (Lambda's `Timeout`).
+    pub async fn spawn_with_timeout(
+        program: &str,
+        args: &[&str],
+        env: &BTreeMap<String, String>,
+        name: &str,
+        timeout: Duration,
+    ) -> Self {
+        let api = RuntimeApi::start(timeout).await;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
@@ -55,6 +68,7 @@ impl FunctionProcess {
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         Self {
             api,
+            timeout,
             child,
             spawned_at,
         }
@@ -63,11 +77,12 @@ impl FunctionProcess {
     /// One invocation; panics on a function error (the bench's inputs are all valid).
     pub async fn invoke(&self, payload: &serde_json::Value) -> (serde_json::Value, Instant) {
         // A process that died (say, at init) never answers: fail loudly instead of hanging.
-        let (outcome, at) = tokio::time::timeout(Duration::from_secs(30), self.api.invoke(payload))
+        let limit = self.timeout + Duration::from_secs(5);
+        let (outcome, at) = tokio::time::timeout(limit, self.api.invoke(payload))
             .await
             .unwrap_or_else(|_| {
                 panic!(
-                    "no answer within 30 s; init error: {:?}",
+                    "no answer within {limit:?}; init error: {:?}",
                     self.api.init_error()
                 )
             })

@@ -33,6 +33,8 @@ struct Inner {
     waiting: Mutex<HashMap<String, oneshot::Sender<(Outcome, Instant)>>>,
     first_next: Mutex<Option<Instant>>,
     init_error: Mutex<Option<String>>,
+    /// Each invocation's time limit, sent as its deadline.
+    timeout: std::time::Duration,
 }
 
 /// One emulated Runtime API.
@@ -52,14 +54,15 @@ impl Drop for RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Serves on a free loopback port.
-    pub async fn start() -> Self {
+    /// Serves on a free loopback port; each invocation's deadline is `timeout` after it starts.
+    pub async fn start(timeout: std::time::Duration) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             queue: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
             first_next: Mutex::new(None),
             init_error: Mutex::new(None),
+            timeout,
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -131,7 +134,7 @@ async fn next(State(inner): State<Arc<Inner>>) -> impl IntoResponse {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis()
-        + 30_000;
+        + inner.timeout.as_millis();
     headers.insert(
         "Lambda-Runtime-Deadline-Ms",
         HeaderValue::from_str(&deadline.to_string()).unwrap(),

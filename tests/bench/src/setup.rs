@@ -45,6 +45,23 @@ pub struct Bench {
     pub ticket_serial: u64,
 }
 
+/// A simulator for the test platform that pushes nothing by itself.
+pub async fn start_simulator() -> Simulator {
+    let config = SimConfig {
+        component_appid: COMPONENT.into(),
+        component_appsecret: APPSECRET.into(),
+        msg_token: MSG_TOKEN.into(),
+        encoding_aes_key: AES_KEY.into(),
+        events_url: None,
+        ticket_interval: Duration::from_secs(3600),
+        token_ttl: 7200,
+        auth_code_ttl: 600,
+        pre_auth_code_ttl: 1800,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Simulator::start(config, listener).await
+}
+
 pub fn binary(name: &str) -> String {
     format!("{ROOT}/target/release/{name}")
 }
@@ -57,21 +74,7 @@ impl Bench {
         let table =
             integration_tests::dynamo::create_table(&integration_tests::dynamo::client().await)
                 .await;
-        let sim = Simulator::start(
-            SimConfig {
-                component_appid: COMPONENT.into(),
-                component_appsecret: APPSECRET.into(),
-                msg_token: MSG_TOKEN.into(),
-                encoding_aes_key: AES_KEY.into(),
-                events_url: None,
-                ticket_interval: Duration::from_secs(3600),
-                token_ttl: 7200,
-                auth_code_ttl: 600,
-                pre_auth_code_ttl: 1800,
-            },
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        )
-        .await;
+        let sim = start_simulator().await;
         let callback = "http://127.0.0.1:9/wechat/callback";
         let (services, _, vars) = platform_for(
             &table,

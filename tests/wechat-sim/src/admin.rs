@@ -17,9 +17,17 @@ pub async fn calls(State(shared): State<Shared>) -> Json<Value> {
 /// `GET /_sim/status`: whether a ticket was delivered, and which accounts are authorized.
 pub async fn status(State(shared): State<Shared>) -> Json<Value> {
     let state = shared.lock().unwrap();
-    let mut authorized: Vec<&String> = state.authorizations.keys().collect();
-    authorized.sort();
-    Json(json!({"tickets_delivered": state.tickets_delivered, "authorized": authorized}))
+    let authorized: Vec<&String> = state.authorizations.keys().take(100).collect();
+    Json(
+        json!({"tickets_delivered": state.tickets_delivered, "authorized": authorized, "authorized_count": state.authorizations.len()}),
+    )
+}
+
+/// `POST /_sim/seed` `{"count": N}`: authorizes N generated Official Accounts at once.
+pub async fn seed(State(shared): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
+    let count = body["count"].as_u64().unwrap_or(0) as usize;
+    let total = shared.lock().unwrap().seed_authorizations(count);
+    Json(json!({"authorized_count": total}))
 }
 
 /// `POST /_sim/faults` `{"endpoint", "errcode"?, "delay_ms"?, "count"}`: the next `count` calls

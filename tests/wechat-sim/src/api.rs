@@ -135,8 +135,8 @@ pub async fn handle(
                 error(61023, "refresh_token is invalid")
             }
         }
-        "api_get_authorizer_info" => match state.account(&field("authorizer_appid")) {
-            Some(account) => account.info.clone(),
+        "api_get_authorizer_info" => match state.info(&field("authorizer_appid")) {
+            Some(info) => info,
             None => error(61003, "component is not authorized by this account"),
         },
         "api_get_authorizer_list" => {
@@ -145,16 +145,15 @@ pub async fn handle(
             if count == 0 || count > 500 {
                 error(40097, "invalid args: count must be between 1 and 500")
             } else {
-                let mut all: Vec<(&String, &crate::state::Authorization)> =
-                    state.authorizations.iter().collect();
-                all.sort_by(|a, b| a.0.cmp(b.0));
-                let list: Vec<Value> = all
+                let total = state.authorizations.len();
+                let list: Vec<Value> = state
+                    .authorizations
                     .iter()
                     .skip(offset)
                     .take(count)
                     .map(|(appid, a)| json!({"authorizer_appid": appid, "refresh_token": a.refresh_token, "auth_time": a.auth_time}))
                     .collect();
-                json!({"total_count": all.len(), "list": list})
+                json!({"total_count": total, "list": list})
             }
         }
         "api_get_authorizer_option" => json!({

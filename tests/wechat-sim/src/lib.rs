@@ -45,6 +45,7 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/calls", get(admin::calls))
         .route("/_sim/status", get(admin::status))
         .route("/_sim/faults", post(admin::add_fault))
+        .route("/_sim/seed", post(admin::seed))
         .route("/_sim/expire-codes", post(admin::expire_codes))
         .route("/_sim/push/ticket", post(admin::push_ticket_now))
         .route("/_sim/push/unauthorized", post(admin::push_unauthorized))

@@ -1,9 +1,17 @@
 //! What the simulator remembers: tickets, tokens, codes, authorizations, faults and counters.
 
 use crate::accounts::{built_in, Account};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 use wxopen::clock::now_secs;
+
+/// The AppID prefix of generated accounts.
+pub const SEEDED_PREFIX: &str = "wxseed";
+
+/// The AppID of generated account `n`.
+pub fn seeded_appid(n: usize) -> String {
+    format!("{SEEDED_PREFIX}{n:07}")
+}
 
 /// Settings of one simulator.
 #[derive(Debug, Clone)]
@@ -74,7 +82,8 @@ pub struct State {
     pub(crate) authorizer_tokens: HashMap<String, (String, i64)>,
     pub(crate) pre_auth_codes: HashMap<String, Code>,
     pub(crate) auth_codes: HashMap<String, Code>,
-    pub(crate) authorizations: HashMap<String, Authorization>,
+    /// Ordered by AppID, so that `api_get_authorizer_list` pages without sorting.
+    pub(crate) authorizations: BTreeMap<String, Authorization>,
     pub(crate) faults: HashMap<String, VecDeque<Fault>>,
     pub(crate) calls: HashMap<String, u64>,
     pub(crate) serial: u64,
@@ -92,7 +101,7 @@ impl State {
             authorizer_tokens: HashMap::new(),
             pre_auth_codes: HashMap::new(),
             auth_codes: HashMap::new(),
-            authorizations: HashMap::new(),
+            authorizations: BTreeMap::new(),
             faults: HashMap::new(),
             calls: HashMap::new(),
             serial: 0,
@@ -106,6 +115,41 @@ impl State {
 
     pub(crate) fn account(&self, appid: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.appid == appid)
+    }
+
+    /// Authorizes `count` generated Official Accounts (`wxseed<n>`), as if each had confirmed
+    /// the authorization page: for benchmarks at scale. Returns how many are authorized now.
+    pub fn seed_authorizations(&mut self, count: usize) -> usize {
+        let auth_time = now_secs();
+        for n in 0..count {
+            self.authorizations.insert(
+                seeded_appid(n),
+                Authorization {
+                    refresh_token: format!("sim-refresh-seed-{n}"),
+                    auth_time,
+                },
+            );
+        }
+        self.authorizations.len()
+    }
+
+    /// Calls answered so far, all endpoints together.
+    pub fn total_calls(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    /// The `api_get_authorizer_info` answer of a built-in or a seeded account.
+    pub(crate) fn info(&self, appid: &str) -> Option<serde_json::Value> {
+        if let Some(account) = self.account(appid) {
+            return Some(account.info.clone());
+        }
+        let seeded = appid.starts_with(SEEDED_PREFIX) && self.authorizations.contains_key(appid);
+        seeded.then(|| {
+            let mut info = self.accounts[0].info.clone();
+            info["authorization_info"]["authorization_appid"] = appid.into();
+            info["authorizer_info"]["nick_name"] = format!("Seeded account {appid}").into();
+            info
+        })
     }
 
     /// Takes one queued fault for `endpoint`, if any.

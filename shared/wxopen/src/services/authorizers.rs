@@ -27,6 +27,31 @@ pub(super) async fn fetch_info(
     Ok((info, fetched_at))
 }
 
+/// How an info lookup may be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InfoRead {
+    /// A stored snapshot younger than this is served instead of asking WeChat; zero: always live.
+    pub max_age: Duration,
+    /// Save a live answer as the snapshot (the default).
+    pub save_snapshot: bool,
+}
+
+impl InfoRead {
+    /// Live, saved as the snapshot.
+    pub const LIVE: InfoRead = InfoRead {
+        max_age: Duration::ZERO,
+        save_snapshot: true,
+    };
+
+    /// A snapshot younger than `max_age`, else live and saved.
+    pub fn at_most(max_age: Duration) -> Self {
+        Self {
+            max_age,
+            save_snapshot: true,
+        }
+    }
+}
+
 /// The `authorizer-info` and `authorizer-token` use cases.
 #[derive(Clone)]
 pub struct Authorizers {
@@ -50,12 +75,14 @@ impl Authorizers {
     }
 
     /// Live `api_get_authorizer_info` merged with the stored record; the snapshot is served
-    /// instead when it is younger than `max_age`.
+    /// instead when it is younger than `read.max_age`. A live answer is saved as the snapshot
+    /// unless `read.save_snapshot` is off (a caller that never reads snapshots saves the write).
     pub async fn info(
         &self,
         appid: &AuthorizerAppid,
-        max_age: Duration,
+        read: InfoRead,
     ) -> Result<AuthorizerView, ServiceError> {
+        let max_age = read.max_age;
         let stored = self
             .store
             .load_authorizer(appid)
@@ -77,7 +104,11 @@ impl Authorizers {
         let (info, fetched_at, source) = match from_snapshot {
             Some((info, at)) => (info, at, InfoSource::Snapshot),
             None => {
-                let (info, at) = fetch_info(&self.api, self.store.as_ref(), appid).await?;
+                let (info, at) = if read.save_snapshot {
+                    fetch_info(&self.api, self.store.as_ref(), appid).await?
+                } else {
+                    (self.api.get_authorizer_info(appid).await?, now)
+                };
                 (info, at, InfoSource::Live)
             }
         };

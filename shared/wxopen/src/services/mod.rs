@@ -19,7 +19,7 @@ mod refresh;
 mod views;
 
 pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, STATE_LIFETIME};
-pub use authorizers::Authorizers;
+pub use authorizers::{Authorizers, InfoRead};
 pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
 pub use pushes::{PushOutcome, Pushes};
 pub use reconcile::{ReconcileOutcome, ReconcileReport, ReconcileSettings};

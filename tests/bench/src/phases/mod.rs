@@ -2,5 +2,6 @@
 
 pub mod calls;
 pub mod cold;
+pub mod scale;
 pub mod storm;
 pub mod warm;

@@ -133,7 +133,7 @@ async fn info_is_a_named_error_for_unknown_and_revoked_authorizers() {
     let i = w.instance();
     let err = i
         .authorizers
-        .info(&appid("wxnobody"), Duration::ZERO)
+        .info(&appid("wxnobody"), InfoRead::LIVE)
         .await
         .unwrap_err();
     assert_eq!(
@@ -147,7 +147,7 @@ async fn info_is_a_named_error_for_unknown_and_revoked_authorizers() {
         .unwrap();
     let err = i
         .authorizers
-        .info(&appid("wxgone"), Duration::ZERO)
+        .info(&appid("wxgone"), InfoRead::LIVE)
         .await
         .unwrap_err();
     assert_eq!(
@@ -164,15 +164,30 @@ async fn info_serves_a_young_snapshot_without_calling_wechat() {
     i.authorized("wxinfo", Timestamp::now()).await;
     let live = i
         .authorizers
-        .info(&appid("wxinfo"), Duration::ZERO)
+        .info(&appid("wxinfo"), InfoRead::LIVE)
         .await
         .unwrap();
     assert_eq!(live.info_source, InfoSource::Live);
     let cached = i
         .authorizers
-        .info(&appid("wxinfo"), Duration::from_secs(60))
+        .info(&appid("wxinfo"), InfoRead::at_most(Duration::from_secs(60)))
         .await
         .unwrap();
     assert_eq!(cached.info_source, InfoSource::Snapshot);
     assert_eq!(w.wechat.count("api_get_authorizer_info"), 1);
+}
+
+#[tokio::test]
+async fn a_live_lookup_that_opts_out_of_snapshots_saves_none() {
+    let w = World::new().await;
+    let i = w.instance();
+    i.authorized("wxnosnap", Timestamp::now()).await;
+    let read = InfoRead {
+        max_age: Duration::ZERO,
+        save_snapshot: false,
+    };
+    let view = i.authorizers.info(&appid("wxnosnap"), read).await.unwrap();
+    assert_eq!(view.info_source, InfoSource::Live);
+    let stored = w.store.load_authorizer(&appid("wxnosnap")).await.unwrap();
+    assert_eq!(stored.unwrap().info, None, "no snapshot was written");
 }
