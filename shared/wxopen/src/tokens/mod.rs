@@ -13,7 +13,7 @@ use crate::error::ServiceError;
 
 use crate::clock::Timestamp;
 use crate::store::rules::lease_is_free;
-use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenStore};
+use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenSlot, TokenStore};
 use crate::wechat::{WeChatApi, WeChatError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -202,6 +202,15 @@ impl TokenManager {
             .map(|e| e.token.clone())
     }
 
+    /// This container last saw the token and it has gone stale since: a refresh is due, and the
+    /// lease (which returns the item) can be taken without reading first.
+    fn known_stale(&self, key: &TokenKey, margin: Duration) -> bool {
+        let memory = self.memory.lock().expect("memory cache lock");
+        memory
+            .get(key)
+            .is_some_and(|e| !e.token.is_fresh(Timestamp::now(), margin))
+    }
+
     fn remember(&self, key: &TokenKey, token: &CachedToken) {
         self.memory.lock().expect("memory cache lock").insert(
             key.clone(),
@@ -221,6 +230,17 @@ impl TokenManager {
             .clone()
     }
 
+    /// Takes this instance's refresh lease on `key`: the item as it is now, or `None` when
+    /// another instance holds it (or the authorizer cannot be refreshed).
+    async fn lease(&self, key: &TokenKey) -> Result<Option<TokenSlot>, ServiceError> {
+        let now = Timestamp::now();
+        let lease = Lease {
+            owner: self.owner.clone(),
+            until: now.plus(self.settings.lease),
+        };
+        Ok(self.store.take_lease(key, &lease, now).await?)
+    }
+
     /// The one algorithm: memory, then the store; a stale token is refreshed by whoever takes
     /// the lease while the others wait and re-read.
     async fn token(&self, key: &TokenKey, margin: Duration) -> Result<CachedToken, ServiceError> {
@@ -232,6 +252,12 @@ impl TokenManager {
         if let Some(token) = self.remembered(key, margin) {
             return Ok(token);
         }
+        if self.known_stale(key, margin) {
+            if let Some(leased) = self.lease(key).await? {
+                self.check_usable(key, &leased)?;
+                return self.refresh(key, leased, margin).await;
+            }
+        }
         let started = Instant::now();
         let mut poll = self.settings.poll;
         loop {
@@ -240,13 +266,8 @@ impl TokenManager {
                 self.remember(key, &token);
                 return Ok(token);
             }
-            let now = Timestamp::now();
-            if lease_is_free(slot.lease.as_ref(), &self.owner, now) {
-                let lease = Lease {
-                    owner: self.owner.clone(),
-                    until: now.plus(self.settings.lease),
-                };
-                if let Some(leased) = self.store.take_lease(key, &lease, now).await? {
+            if lease_is_free(slot.lease.as_ref(), &self.owner, Timestamp::now()) {
+                if let Some(leased) = self.lease(key).await? {
                     return self.refresh(key, leased, margin).await;
                 }
             }

@@ -35,10 +35,22 @@ impl TokenManager {
         };
         let slot =
             slot.ok_or_else(|| ServiceError::from(AuthorizerError::Unknown(appid.clone())))?;
-        if let Some(c) = &slot.credentials {
-            usable(&c.record).map_err(|why| unusable(appid, why))?;
-        }
+        self.check_usable(key, &slot)?;
         Ok(slot)
+    }
+
+    /// Refuses a slot whose authorizer is revoked or needs reauth.
+    pub(super) fn check_usable(
+        &self,
+        key: &TokenKey,
+        slot: &TokenSlot,
+    ) -> Result<(), ServiceError> {
+        match (key, &slot.credentials) {
+            (TokenKey::Authorizer(appid), Some(c)) => {
+                usable(&c.record).map_err(|why| unusable(appid, why))
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn release(&self, key: &TokenKey) {
