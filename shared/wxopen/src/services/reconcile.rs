@@ -118,11 +118,18 @@ impl Refresher {
                 report.outcome = ReconcileOutcome::Paused;
                 break;
             }
-            let page = self
+            let listed = self
                 .api
                 .get_authorizer_list(pass.offset, self.settings.page_size)
-                .await?;
-            let (added, restored) = self.apply_page(&page.list, &stored).await?;
+                .await;
+            let page = match listed {
+                Ok(page) => page,
+                Err(e) => return Err(self.give_up(&owner, &pass, e.into()).await),
+            };
+            let (added, restored) = match self.apply_page(&page.list, &stored).await {
+                Ok(done) => done,
+                Err(e) => return Err(self.give_up(&owner, &pass, e).await),
+            };
             report.listed += page.list.len() as u64;
             report.added += added;
             report.restored += restored;
@@ -157,6 +164,21 @@ impl Refresher {
         self.progress.save_reconcile(&owner, &pass, true).await?;
         tracing::info!(outcome = ?report.outcome, listed = report.listed, added = report.added, restored = report.restored, offset = report.pass.offset, total = report.pass.total_count, "reconcile run finished");
         Ok(report)
+    }
+
+    /// A failed run keeps the position of the last page it finished and frees the lease, so
+    /// that the next run (or a retry) continues at once.
+    async fn give_up(
+        &self,
+        owner: &str,
+        pass: &ReconcileProgress,
+        e: ServiceError,
+    ) -> ServiceError {
+        tracing::warn!(error = %e, offset = pass.offset, "reconcile run failed; its position is kept");
+        if let Err(save) = self.progress.save_reconcile(owner, pass, true).await {
+            tracing::warn!(error = %save, "could not store the reconcile position; the lease will lapse");
+        }
+        e
     }
 
     /// Compares one page with what is stored and writes what differs, a bounded number at

@@ -138,9 +138,13 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
             "the snapshot write records the answer and when it was fetched, which is what lets later callers that pass max_age_seconds skip WeChat"));
         let no_snapshot = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "snapshot": false});
         let m = measure(b, &p, &no_snapshot).await;
-        calls.push(Call::new("info, live, snapshot: false (warm)", m, (1, 1),
+        calls.push(Call::new(
+            "info, live, snapshot: false (warm)",
+            m,
+            (1, 1),
             "api_get_authorizer_info; DynamoDB: read the record",
-            ""));
+            "",
+        ));
         let snapshot = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "max_age_seconds": 3600});
         let m = measure(b, &p, &snapshot).await;
         calls.push(Call::new(

@@ -47,6 +47,8 @@ struct FakeWeChat {
     listed: Mutex<Vec<AuthorizerListItem>>,
     /// How long `api_get_authorizer_list` takes.
     list_delay: Mutex<Duration>,
+    /// `api_get_authorizer_list` at this offset answers -1 (busy) once.
+    list_busy_at: Mutex<Option<u32>>,
 }
 
 impl FakeWeChat {
@@ -159,6 +161,18 @@ impl WeChatApi for FakeWeChat {
         self.called("api_get_authorizer_list", Some(t))?;
         let delay = *self.list_delay.lock().unwrap();
         tokio::time::sleep(delay).await;
+        if self
+            .list_busy_at
+            .lock()
+            .unwrap()
+            .take_if(|at| *at == req.offset)
+            .is_some()
+        {
+            return Err(WeChatError::Busy {
+                endpoint: "api_get_authorizer_list",
+                attempts: 3,
+            });
+        }
         let listed = self.listed.lock().unwrap();
         let page: Vec<_> = listed
             .iter()

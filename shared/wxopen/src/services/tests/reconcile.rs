@@ -165,3 +165,28 @@ async fn the_component_token_job_renews_the_token_and_lists_nothing() {
     );
     assert_eq!(w.wechat.count("api_component_token"), 1);
 }
+
+#[tokio::test]
+async fn a_failed_run_keeps_its_position_frees_the_lease_and_the_next_run_continues() {
+    let mut w = World::new().await;
+    w.reconcile.page_size = 2;
+    let i = w.instance();
+    let listed: Vec<_> = (0..5).map(|n| item(&format!("wxfail{n}"), "rt")).collect();
+    *w.wechat.listed.lock().unwrap() = listed;
+    *w.wechat.list_busy_at.lock().unwrap() = Some(2);
+    let err = i
+        .refresher
+        .run(Job::Reconcile, later(60))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ServiceError::WeChat(WeChatError::Busy { .. })),
+        "{err:?}"
+    );
+    // The lease is free at once and the position is the last finished page.
+    let next = i.refresher.run(Job::Reconcile, later(60)).await.unwrap();
+    let reconciled = next.reconcile.unwrap();
+    assert_eq!(reconciled.outcome, ReconcileOutcome::Complete);
+    assert_eq!(reconciled.listed, 3, "it continued at offset 2");
+    assert_eq!(reconciled.pass.added, 5);
+}
