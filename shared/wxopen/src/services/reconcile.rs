@@ -124,7 +124,7 @@ impl Refresher {
                 .await;
             let page = match listed {
                 Ok(page) => page,
-                Err(e) => return Err(self.give_up(&owner, &pass, e.into()).await),
+                Err(e) => return Err(self.give_up(&owner, &pass, e).await),
             };
             let (added, restored) = match self.apply_page(&page.list, &stored).await {
                 Ok(done) => done,
