@@ -42,12 +42,12 @@ fn cold_row(name: &str, runs: &[ColdStart]) -> Row {
 }
 
 /// Why a function's first invocation takes what it takes: the round trips its work needs.
-/// Each DynamoDB request to moto costs about what the warm "DynamoDB path" row shows.
+/// Each DynamoDB request to DynamoDB Local costs about what the warm "DynamoDB path" row shows.
 fn first_invocation_why(function: &str) -> &'static str {
     match function {
-        "callback" => "its first invocation is a whole authorization: the component token read, api_query_auth, three DynamoDB requests to store the authorizer, api_get_authorizer_info for the result page and the snapshot write, in sequence; at moto's ~6 ms per request (see the warm DynamoDB path) that is most of the time. Fetching the profile for the page concurrently with the store writes, and the one-transaction fix below, would remove two sequential round trips.",
-        "refresher" => "its first invocation reads the component token, lists authorizers from WeChat and then reads each listed authorizer to reconcile it, in sequence; at moto's ~6 ms per request that is most of the time. Reconciling with one BatchGetItem per page instead of a read per authorizer would make it two requests whatever the number of authorizers.",
-        "exchange" | "authorizer-info" => "its work needs several sequential DynamoDB requests (see calls per operation) at moto's ~6 ms each.",
+        "callback" => "its first invocation is a whole authorization, in sequence: the component token read, api_query_auth, two DynamoDB requests to store the authorizer (a read and one transaction with the history item and the code's hash), api_get_authorizer_info for the result page and the snapshot write; DynamoDB Local's transactions take several milliseconds each (see the warm DynamoDB path for a plain read). Fetching the profile for the page concurrently with the store write would remove one sequential round trip.",
+        "refresher" => "its first invocation reads the component token and, for the component token job, nothing else; the reconcile is measured in its own section.",
+        "exchange" | "authorizer-info" => "its work needs sequential DynamoDB requests (see calls per operation) after a WeChat call.",
         _ => "not analysed",
     }
 }

@@ -63,7 +63,7 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
     for p in storm {
         p.stop().await;
     }
-    writeln!(report.out, "\n## Storm\n\n{STORM_PROCESSES} `authorizer-token` processes, {STORM_REQUESTS} concurrent requests for an expired token: **{refreshes}** `api_authorizer_token` call(s) (target: 1); {} distinct token(s) handed report.out; all answered in {}.\n", tokens.len(), ms(storm_time)).unwrap();
+    writeln!(report.out, "\n## Storm\n\n{STORM_PROCESSES} `authorizer-token` processes, {STORM_REQUESTS} concurrent requests for an expired token: **{refreshes}** `api_authorizer_token` call(s) (target: 1); {} distinct token(s) handed out; all answered in {}.\n", tokens.len(), ms(storm_time)).unwrap();
     if refreshes != 1 || tokens.len() != 1 {
         report.notes.push(format!(
             "storm: {refreshes} refreshes and {} distinct tokens; the target is 1 and 1.",
