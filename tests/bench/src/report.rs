@@ -32,7 +32,7 @@ impl Report {
     /// The closing section: every target met, or the ones missed.
     pub fn finish(mut self) -> String {
         let r = &mut self;
-        writeln!(r.out, "## Targets\n").unwrap();
+        writeln!(r.out, "\n## Targets\n").unwrap();
         if r.notes.is_empty() {
             writeln!(r.out, "Every target is met: init under 15 ms, first invocation under 30 ms and at least 10× faster than the baseline, warm token hit under 100 µs handler time, calls at the protocol minimum, peak RSS under 20 MiB, arm64 binaries under 8 MiB, storm 1.").unwrap();
         } else {
