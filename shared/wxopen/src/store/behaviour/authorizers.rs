@@ -202,6 +202,13 @@ pub async fn refresh_tokens_are_recovered_only_where_they_differ(s: impl Fixture
         "the grant is kept"
     );
 
+    // Authorized after the listing was made: the listing's older token is not put back.
+    s.save_authorization(&auth("wxlater", Some("r-later"), &[1]), secs(5000), now())
+        .await
+        .unwrap();
+    let older = recover(listed("wxlater", "r-from-list"), Known::Unknown).await;
+    assert_eq!(older, RecoverOutcome::Unchanged);
+
     s.save_authorization(&auth("wxrefused", Some("r-bad"), &[1]), secs(1), now())
         .await
         .unwrap();

@@ -128,7 +128,8 @@ pub fn plan_revocation(
 
 /// Whether a refresh token listed by `api_get_authorizer_list` should be stored: for a missing
 /// authorizer, or one whose stored refresh token is absent, refused or another, unless it was
-/// revoked after the listed authorization.
+/// revoked after the listed authorization, or authorized again after it (a list fetched before
+/// a re-authorization must not put back the token that re-authorization replaced).
 pub fn recovery(
     existing: Option<&StoredAuthorizer>,
     listed: &AuthorizerListItem,
@@ -136,8 +137,10 @@ pub fn recovery(
     let Some(e) = existing else {
         return RecoverOutcome::Added;
     };
-    let current = e.record.status == AuthorizerStatus::Authorized
-        && e.refresh_token.as_ref() == Some(&listed.refresh_token);
+    let authorized = e.record.status == AuthorizerStatus::Authorized && e.refresh_token.is_some();
+    let current = authorized
+        && (e.refresh_token.as_ref() == Some(&listed.refresh_token)
+            || e.last_authorized_at.secs() > listed.auth_time);
     let revoked_later = e.record.status == AuthorizerStatus::Revoked
         && e.record.revoked_at.is_some_and(|r| r >= listed.auth_time);
     if current || revoked_later {

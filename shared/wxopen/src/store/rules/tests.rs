@@ -143,8 +143,16 @@ fn recovery_writes_only_what_differs_and_never_undoes_a_newer_revocation() {
     assert_eq!(recovery(None, &r), RecoverOutcome::Added);
     let ok = stored(AuthorizerStatus::Authorized, Some("r"), &[]);
     assert_eq!(recovery(Some(&ok), &r), RecoverOutcome::Unchanged);
-    let other = stored(AuthorizerStatus::Authorized, Some("r-other"), &[]);
-    assert_eq!(recovery(Some(&other), &r), RecoverOutcome::Restored);
+    let other = stored(AuthorizerStatus::Authorized, Some("r-other"), &[]); // authorized at 100
+    assert_eq!(
+        recovery(Some(&other), &listed("r", 100)),
+        RecoverOutcome::Restored
+    );
+    assert_eq!(
+        recovery(Some(&other), &listed("r", 99)),
+        RecoverOutcome::Unchanged,
+        "a listing older than the stored authorization never puts back the token it replaced"
+    );
     let missing = stored(AuthorizerStatus::Authorized, None, &[]);
     assert_eq!(recovery(Some(&missing), &r), RecoverOutcome::Restored);
     let refused = stored(AuthorizerStatus::NeedsReauth, Some("r"), &[]);
