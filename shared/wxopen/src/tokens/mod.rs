@@ -4,10 +4,13 @@
 //! token is renewed differs (see `renew.rs`).
 
 mod component_api;
+mod memory;
 mod renew;
 
 pub use crate::error::{AuthorizerError, RefreshError};
 pub use component_api::ComponentApi;
+
+use memory::MemoryEntry;
 
 use crate::error::ServiceError;
 
@@ -46,11 +49,6 @@ impl Default for TokenSettings {
             memory_ttl: Duration::from_secs(60),
         }
     }
-}
-
-struct MemoryEntry {
-    token: CachedToken,
-    read_at: Instant,
 }
 
 /// Hands out valid component and authorizer access tokens.
@@ -189,45 +187,6 @@ impl TokenManager {
             .lock()
             .expect("memory cache lock")
             .remove(&TokenKey::Authorizer(appid.clone()));
-    }
-
-    fn remembered(&self, key: &TokenKey, margin: Duration) -> Option<CachedToken> {
-        let memory = self.memory.lock().expect("memory cache lock");
-        memory
-            .get(key)
-            .filter(|e| {
-                e.read_at.elapsed() < self.settings.memory_ttl
-                    && e.token.is_fresh(Timestamp::now(), margin)
-            })
-            .map(|e| e.token.clone())
-    }
-
-    /// This container last saw the token and it has gone stale since: a refresh is due, and the
-    /// lease (which returns the item) can be taken without reading first.
-    fn known_stale(&self, key: &TokenKey, margin: Duration) -> bool {
-        let memory = self.memory.lock().expect("memory cache lock");
-        memory
-            .get(key)
-            .is_some_and(|e| !e.token.is_fresh(Timestamp::now(), margin))
-    }
-
-    fn remember(&self, key: &TokenKey, token: &CachedToken) {
-        self.memory.lock().expect("memory cache lock").insert(
-            key.clone(),
-            MemoryEntry {
-                token: token.clone(),
-                read_at: Instant::now(),
-            },
-        );
-    }
-
-    fn flight(&self, key: &TokenKey) -> Arc<tokio::sync::Mutex<()>> {
-        self.flights
-            .lock()
-            .expect("flight lock")
-            .entry(key.clone())
-            .or_default()
-            .clone()
     }
 
     /// Takes this instance's refresh lease on `key`: the item as it is now, or `None` when

@@ -14,10 +14,53 @@ use crate::store::{
     NewAuthorization, RecoverOutcome, Recovery, StoreError, StoredAuthorizer, EXCHANGED_CODE_TTL,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
+use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, HistoryKind};
 use wxopen_models::AuthorizerAppid;
+
+impl DynamoStore {
+    /// The write of a recovery: a put for an authorizer not stored, else an update
+    /// conditional on the version the decision was made on.
+    fn recovery_write(
+        &self,
+        existing: Option<&StoredAuthorizer>,
+        listed: &AuthorizerListItem,
+        record: &AuthorizerRecord,
+        last_authorized_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let appid = &listed.authorizer_appid;
+        Ok(match existing {
+            None => self.put_item(
+                self.authorizer_item(AuthorizerItem {
+                    record,
+                    last_authorized_at,
+                    refresh_token: Some(&listed.refresh_token),
+                    access: None,
+                    info: None,
+                }),
+                None,
+            )?,
+            Some(e) => self.update_item(
+                self.item_key(authorizer_sk(appid)),
+                "SET #refresh_token = :r, #status = :authorized, #has_refresh_token = :true, #updated_at = :now, \
+                 #last_authorized_at = :la, #version = :next REMOVE #revoked_at, #access_token, #token_expires_at",
+                "#version = :v",
+                HashMap::from([
+                    (":r".to_owned(), s(listed.refresh_token.expose())),
+                    (":authorized".to_owned(), s(AuthorizerStatus::Authorized.as_str())),
+                    (":true".to_owned(), AttributeValue::Bool(true)),
+                    (":now".to_owned(), n(now.secs())),
+                    (":la".to_owned(), n(last_authorized_at.secs())),
+                    (":next".to_owned(), n(record.version)),
+                    (":v".to_owned(), n(e.record.version)),
+                ]),
+            )?,
+        })
+    }
+}
 
 #[async_trait]
 impl AuthorizerStore for DynamoStore {
@@ -131,33 +174,7 @@ impl AuthorizerStore for DynamoStore {
             }
             let (record, last_authorized_at) =
                 recovered(existing, listed, recovery.permission_ids, now);
-            let write = match existing {
-                None => self.put_item(
-                    self.authorizer_item(AuthorizerItem {
-                        record: &record,
-                        last_authorized_at,
-                        refresh_token: Some(&listed.refresh_token),
-                        access: None,
-                        info: None,
-                    }),
-                    None,
-                )?,
-                Some(e) => self.update_item(
-                    self.item_key(authorizer_sk(appid)),
-                    "SET #refresh_token = :r, #status = :authorized, #has_refresh_token = :true, #updated_at = :now, \
-                     #last_authorized_at = :la, #version = :next REMOVE #revoked_at, #access_token, #token_expires_at",
-                    "#version = :v",
-                    HashMap::from([
-                        (":r".to_owned(), s(listed.refresh_token.expose())),
-                        (":authorized".to_owned(), s(AuthorizerStatus::Authorized.as_str())),
-                        (":true".to_owned(), AttributeValue::Bool(true)),
-                        (":now".to_owned(), n(now.secs())),
-                        (":la".to_owned(), n(last_authorized_at.secs())),
-                        (":next".to_owned(), n(record.version)),
-                        (":v".to_owned(), n(e.record.version)),
-                    ]),
-                )?,
-            };
+            let write = self.recovery_write(existing, listed, &record, last_authorized_at, now)?;
             let history = self.history_put(
                 appid,
                 HistoryKind::RefreshTokenRecovered,
