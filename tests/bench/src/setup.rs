@@ -240,15 +240,9 @@ impl Bench {
         }
     }
 
+    /// The simulator's calls so far, by endpoint.
     pub async fn sim_calls(&self) -> BTreeMap<String, u64> {
-        self.http
-            .get(format!("{}/_sim/calls", self.sim.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.sim.state.lock().unwrap().calls()
     }
 
     pub async fn expire_token(&self, appid: &str) {

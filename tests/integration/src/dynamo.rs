@@ -132,3 +132,16 @@ fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
+
+/// The stored authorizer `appid`, which the test expects to exist.
+pub async fn stored(
+    store: &wxopen::store::DynamoStore,
+    appid: &wxopen_models::AuthorizerAppid,
+) -> wxopen::store::StoredAuthorizer {
+    use wxopen::store::AuthorizerStore as _;
+    store
+        .load_authorizer(appid)
+        .await
+        .expect("DynamoDB answers")
+        .unwrap_or_else(|| panic!("{appid} is stored"))
+}

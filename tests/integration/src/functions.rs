@@ -373,6 +373,34 @@ fn rand_nonce() -> u64 {
     RandomState::new().hash_one(std::time::Instant::now())
 }
 
+/// `GET /wechat/authorize?query` through the authorize handler.
+pub async fn get_authorize(services: &Services, query: &[(&str, &str)]) -> Response<Body> {
+    let req = http_event("GET", "/wechat/authorize", query, &[], None);
+    authorize::handler::handle(&services.authorization, req)
+        .await
+        .expect("the handler answers HTTP")
+}
+
+/// The `location` of the authorize route's redirect for `query`.
+pub async fn authorize_location(services: &Services, query: &[(&str, &str)]) -> String {
+    let resp = get_authorize(services, query).await;
+    header(&resp, "location").unwrap_or_else(|| panic!("no redirect: {}", body_text(&resp)))
+}
+
+/// `POST /wechat/events` with `push`, as WeChat sends it, through the events handler.
+pub async fn post_push(services: &Services, push: &WeChatPush) -> Response<Body> {
+    let req = http_event(
+        "POST",
+        "/wechat/events",
+        &push.query(),
+        &[("content-type", "text/xml")],
+        Some(&push.body),
+    );
+    events::handler::handle(&services.pushes, req)
+        .await
+        .expect("the handler answers HTTP")
+}
+
 /// A decrypted push body, as WeChat writes it.
 pub fn push_xml(info_type: &str, fields: &[(&str, &str)]) -> String {
     let mut xml = format!(

@@ -16,27 +16,11 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
         ),
         COMPONENT,
     );
-    let resp = events::handler::handle(
-        &env.services.pushes,
-        http_event(
-            "POST",
-            "/wechat/events",
-            &push.query(),
-            &[],
-            Some(&push.body),
-        ),
-    )
-    .await
-    .unwrap();
+    let resp = post_push(&env.services, &push).await;
     assert_eq!(body_text(&resp), "success");
 
     // 2. An administrator opens the authorize link.
-    let resp = authorize::handler::handle(
-        &env.services.authorization,
-        http_event("GET", "/wechat/authorize", &[], &[], None),
-    )
-    .await
-    .unwrap();
+    let resp = get_authorize(&env.services, &[]).await;
     assert_eq!(resp.status(), 302);
     let page = url::Url::parse(&header(&resp, "location").unwrap()).unwrap();
     let redirect_uri = page
@@ -113,18 +97,7 @@ async fn the_whole_authorization_flow_from_ticket_to_revocation() {
         &push_xml("unauthorized", &[("AuthorizerAppid", appid)]),
         COMPONENT,
     );
-    let resp = events::handler::handle(
-        &env.services.pushes,
-        http_event(
-            "POST",
-            "/wechat/events",
-            &push.query(),
-            &[],
-            Some(&push.body),
-        ),
-    )
-    .await
-    .unwrap();
+    let resp = post_push(&env.services, &push).await;
     assert_eq!(body_text(&resp), "success");
 
     // 7. A new container (no memory cache) is refused a token: 409.

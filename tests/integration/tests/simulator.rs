@@ -147,16 +147,8 @@ impl Stack {
     }
 
     async fn calls(&self, endpoint: &str) -> u64 {
-        let calls: Value = self
-            .http
-            .get(format!("{}/_sim/calls", self.sim.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        calls[endpoint].as_u64().unwrap_or(0)
+        let calls = self.sim.state.lock().unwrap().calls();
+        calls.get(endpoint).copied().unwrap_or(0)
     }
 }
 

@@ -101,6 +101,25 @@ async fn world() -> World {
     World { table, stub, store }
 }
 
+/// The component token as stored now.
+async fn stored_component_token(store: &DynamoStore) -> AccessToken {
+    let slot = store.load_slot(&TokenKey::Component).await.unwrap();
+    slot.and_then(|s| s.token)
+        .expect("a component token is stored")
+        .token
+}
+
+/// Takes the authorizer's refresh lease for `owner`, as another instance would, for `lasting`.
+async fn hold_lease(store: &DynamoStore, owner: &str, lasting: Duration) {
+    let now = Timestamp::now();
+    let lease = Lease {
+        owner: owner.into(),
+        until: now.plus(lasting),
+    };
+    let key = TokenKey::Authorizer(app());
+    assert!(store.take_lease(&key, &lease, now).await.unwrap().is_some());
+}
+
 async fn seed_component_token(w: &World) {
     let now = Timestamp::now();
     let lease = Lease {
@@ -162,7 +181,7 @@ async fn sixty_four_requests_on_four_instances_refresh_an_authorizer_token_once(
         "all 64 requests receive the same token"
     );
     assert_ne!(tokens[0], AccessToken::new("access-EXPIRED"));
-    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
+    let stored = dynamo::stored(&w.store, &app()).await;
     assert_eq!(stored.access.unwrap().token, tokens[0]);
     assert_eq!(stored.lease, None);
 }
@@ -195,20 +214,7 @@ async fn sixty_four_requests_on_four_instances_refresh_the_component_token_once(
 async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
     let w = world().await;
     seed_component_token(&w).await;
-    let now = Timestamp::now();
-    assert!(w
-        .store
-        .take_lease(
-            &TokenKey::Authorizer(app()),
-            &Lease {
-                owner: "dead-instance".into(),
-                until: now.plus(Duration::from_millis(1500))
-            },
-            now
-        )
-        .await
-        .unwrap()
-        .is_some());
+    hold_lease(&w.store, "dead-instance", Duration::from_millis(1500)).await;
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     let started = Instant::now();
     let token = manager.authorizer_token(&app()).await.unwrap();
@@ -218,14 +224,7 @@ async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
     );
     assert_eq!(w.stub.calls("api_authorizer_token"), 1);
     assert_eq!(
-        w.store
-            .load_authorizer(&app())
-            .await
-            .unwrap()
-            .unwrap()
-            .access
-            .unwrap()
-            .token,
+        dynamo::stored(&w.store, &app()).await.access.unwrap().token,
         token.token
     );
 }
@@ -233,18 +232,7 @@ async fn a_lease_whose_holder_died_is_taken_over_after_it_lapses() {
 #[tokio::test]
 async fn a_held_lease_that_outlasts_the_wait_is_a_clear_busy_error() {
     let w = world().await;
-    let now = Timestamp::now();
-    w.store
-        .take_lease(
-            &TokenKey::Authorizer(app()),
-            &Lease {
-                owner: "slow-instance".into(),
-                until: now.plus(Duration::from_secs(60)),
-            },
-            now,
-        )
-        .await
-        .unwrap();
+    hold_lease(&w.store, "slow-instance", Duration::from_secs(60)).await;
     let (manager, _) = instance(
         &w.table,
         &w.stub,
@@ -277,7 +265,7 @@ async fn a_new_refresh_token_from_wechat_is_in_dynamodb_before_the_token_is_hand
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     let token = manager.authorizer_token(&app()).await.unwrap();
     assert_eq!(token.token, AccessToken::new("authorizer-token-ROTATED"));
-    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
+    let stored = dynamo::stored(&w.store, &app()).await;
     assert_eq!(
         stored.refresh_token,
         Some(RefreshToken::new("refresh-ROTATED"))
@@ -348,7 +336,7 @@ async fn a_refresh_whose_write_fails_hands_out_no_token_and_keeps_the_old_refres
         matches!(err, ServiceError::Refresh(RefreshError::Conflict { .. })),
         "{err:?}"
     );
-    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
+    let stored = dynamo::stored(&w.store, &app()).await;
     assert_eq!(
         stored.refresh_token,
         Some(RefreshToken::new("refresh-ORIGINAL"))
@@ -372,7 +360,7 @@ async fn refresh_token_refused_marks_needs_reauth_and_deletes_nothing() {
         err,
         ServiceError::Authorizer(AuthorizerError::NeedsReauth(app()))
     );
-    let stored = w.store.load_authorizer(&app()).await.unwrap().unwrap();
+    let stored = dynamo::stored(&w.store, &app()).await;
     assert_eq!(stored.record.status, AuthorizerStatus::NeedsReauth);
     assert_eq!(
         stored.refresh_token,
@@ -405,14 +393,8 @@ async fn an_invalid_component_token_is_dropped_refetched_and_the_call_retried_on
         "the seeded component token was replaced once"
     );
     assert_eq!(w.stub.calls("api_authorizer_token"), 2);
-    let slot = w
-        .store
-        .load_slot(&TokenKey::Component)
-        .await
-        .unwrap()
-        .unwrap();
     assert_ne!(
-        slot.token.unwrap().token,
+        stored_component_token(&w.store).await,
         AccessToken::new("component-token-SEEDED")
     );
 }
@@ -429,14 +411,8 @@ async fn an_invalidation_of_an_old_token_does_not_drop_the_newer_one() {
         )
         .await
         .unwrap();
-    let slot = w
-        .store
-        .load_slot(&TokenKey::Component)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        slot.token.unwrap().token,
+        stored_component_token(&w.store).await,
         AccessToken::new("component-token-SEEDED")
     );
     // A caller reporting the current authorizer token gets a new one on its next request.
@@ -531,26 +507,8 @@ async fn a_token_inside_the_margin_is_refreshed_ahead_of_expiry() {
     seed_component_token(&w).await;
     let (manager, _) = instance(&w.table, &w.stub, settings()).await;
     // Five minutes left, with a ten-minute margin: refresh now.
-    let now = Timestamp::now();
-    w.store
-        .take_lease(
-            &TokenKey::Authorizer(app()),
-            &Lease {
-                owner: "seed".into(),
-                until: now.plus(Duration::from_millis(1000)),
-            },
-            now,
-        )
-        .await
-        .unwrap();
-    let version = w
-        .store
-        .load_authorizer(&app())
-        .await
-        .unwrap()
-        .unwrap()
-        .record
-        .version;
+    hold_lease(&w.store, "seed", Duration::from_millis(1000)).await;
+    let version = dynamo::stored(&w.store, &app()).await.record.version;
     let near = CachedToken {
         token: AccessToken::new("access-NEAR-EXPIRY"),
         expires_at: Timestamp::now().plus(Duration::from_secs(300)),

@@ -133,6 +133,11 @@ impl State {
         self.authorizations.len()
     }
 
+    /// Calls answered so far, by endpoint.
+    pub fn calls(&self) -> std::collections::BTreeMap<String, u64> {
+        self.calls.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
     /// Calls answered so far, all endpoints together.
     pub fn total_calls(&self) -> u64 {
         self.calls.values().sum()

@@ -6,12 +6,7 @@ use super::support::*;
 async fn authorize_redirects_to_the_pc_authorization_page_with_a_signed_state() {
     let env = TestEnv::new().await;
     env.seed_ticket().await;
-    let resp = authorize::handler::handle(
-        &env.services.authorization,
-        http_event("GET", "/wechat/authorize", &[], &[], None),
-    )
-    .await
-    .unwrap();
+    let resp = get_authorize(&env.services, &[]).await;
     assert_eq!(resp.status(), 302);
     let location = header(&resp, "location").unwrap();
     assert!(
@@ -35,20 +30,11 @@ async fn authorize_redirects_to_the_pc_authorization_page_with_a_signed_state() 
 async fn authorize_supports_mobile_auth_type_biz_appid_and_ext() {
     let env = TestEnv::new().await;
     env.seed_ticket().await;
-    let req = http_event(
-        "GET",
-        "/wechat/authorize",
+    let location = authorize_location(
+        &env.services,
         &[("mobile", "1"), ("auth_type", "2"), ("ext", "tenant-42")],
-        &[],
-        None,
-    );
-    let location = header(
-        &authorize::handler::handle(&env.services.authorization, req)
-            .await
-            .unwrap(),
-        "location",
     )
-    .unwrap();
+    .await;
     assert!(
         location.starts_with(
             "https://mp.weixin.qq.com/safe/bindcomponent?action=bindcomponent&no_scan=1&"
@@ -96,32 +82,17 @@ async fn authorize_refuses_bad_parameters_and_reports_a_missing_ticket() {
         ("auth_type", "x", "invalid_auth_type"),
         ("biz_appid", "wx bad", "invalid_biz_appid"),
     ] {
-        let resp = authorize::handler::handle(
-            &env.services.authorization,
-            http_event("GET", "/wechat/authorize", &[(name, value)], &[], None),
-        )
-        .await
-        .unwrap();
+        let resp = get_authorize(&env.services, &[(name, value)]).await;
         assert_eq!(resp.status(), 400, "{name}={value}");
         assert_eq!(body_json(&resp)["error"]["code"], code);
     }
     let long_ext = "e".repeat(300);
     env.seed_ticket().await;
-    let resp = authorize::handler::handle(
-        &env.services.authorization,
-        http_event("GET", "/wechat/authorize", &[("ext", &long_ext)], &[], None),
-    )
-    .await
-    .unwrap();
+    let resp = get_authorize(&env.services, &[("ext", &long_ext)]).await;
     assert_eq!(error_of(&resp), (400, json!("invalid_ext")));
 
     let env = TestEnv::new().await;
-    let resp = authorize::handler::handle(
-        &env.services.authorization,
-        http_event("GET", "/wechat/authorize", &[], &[], None),
-    )
-    .await
-    .unwrap();
+    let resp = get_authorize(&env.services, &[]).await;
     assert_eq!(resp.status(), 503);
     assert_eq!(body_json(&resp)["error"]["code"], "ticket_missing");
     assert_eq!(env.stub.calls("api_create_preauthcode"), 0);

@@ -33,14 +33,7 @@ async fn info_merges_live_wechat_info_with_the_stored_record_and_saves_a_snapsho
         !body_text(&resp).contains("refresh-of"),
         "no token in the answer"
     );
-    assert!(env
-        .store
-        .load_authorizer(&seed_app())
-        .await
-        .unwrap()
-        .unwrap()
-        .info
-        .is_some());
+    assert!(dynamo::stored(&env.store, &seed_app()).await.info.is_some());
 
     // Within max_age the snapshot answers, without WeChat.
     let calls = env.stub.calls("api_get_authorizer_info");

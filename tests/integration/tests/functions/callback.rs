@@ -32,12 +32,7 @@ async fn callback_exchanges_stores_and_shows_the_account_and_its_permissions() {
     for name in ["Message management", "User management", "Account services"] {
         assert!(page.contains(name), "{name} in {page}");
     }
-    let stored = env
-        .store
-        .load_authorizer(&seed_app())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = dynamo::stored(&env.store, &seed_app()).await;
     assert_eq!(stored.record.status, AuthorizerStatus::Authorized);
     assert_eq!(
         stored.refresh_token.unwrap().expose(),
@@ -64,20 +59,7 @@ async fn callback_exchanges_stores_and_shows_the_account_and_its_permissions() {
 async fn callback_redirects_to_the_success_url_with_the_appid_and_ext() {
     let env = TestEnv::with(&[("AUTH_SUCCESS_URL", "https://console.example/done?tab=1")]).await;
     env.seed_ticket().await;
-    let req = http_event(
-        "GET",
-        "/wechat/authorize",
-        &[("ext", "tenant-42")],
-        &[],
-        None,
-    );
-    let location = header(
-        &authorize::handler::handle(&env.services.authorization, req)
-            .await
-            .unwrap(),
-        "location",
-    )
-    .unwrap();
+    let location = authorize_location(&env.services, &[("ext", "tenant-42")]).await;
     let state = query_of(&query_of(&location)["redirect_uri"])["state"].clone();
     let req = http_event(
         "GET",
@@ -117,32 +99,10 @@ async fn callback_refuses_missing_forged_and_expired_state_before_calling_wechat
         if let Some(s) = state {
             q.push(("state", s));
         }
-        let resp = callback::handler::handle(
-            &env.services.authorization,
-            http_event(
-                "GET",
-                "/wechat/callback",
-                &q,
-                &[("accept", "application/json")],
-                None,
-            ),
-        )
-        .await
-        .unwrap();
+        let resp = get_callback(&env, &q, "application/json").await;
         assert_eq!(resp.status(), 403, "{code}");
         assert_eq!(body_json(&resp)["error"]["code"], code);
-        let page = callback::handler::handle(
-            &env.services.authorization,
-            http_event(
-                "GET",
-                "/wechat/callback",
-                &q,
-                &[("accept", "text/html")],
-                None,
-            ),
-        )
-        .await
-        .unwrap();
+        let page = get_callback(&env, &q, "text/html").await;
         assert_eq!(page.status(), 403);
         assert!(
             body_text(&page).contains("start the authorization again"),
@@ -162,18 +122,7 @@ async fn callback_failures_have_the_right_status_for_each_cause() {
         let env = &env;
         async move {
             let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            callback::handler::handle(
-                &env.services.authorization,
-                http_event(
-                    "GET",
-                    "/wechat/callback",
-                    &q,
-                    &[("accept", "application/json")],
-                    None,
-                ),
-            )
-            .await
-            .unwrap()
+            get_callback(env, &q, "application/json").await
         }
     };
     let resp = call(vec![("state", state.clone())]).await;

@@ -2,19 +2,10 @@
 
 use super::support::*;
 
-async fn post_push(env: &TestEnv, push: &WeChatPush) -> lambda_http::Response<lambda_http::Body> {
-    events::handler::handle(
-        &env.services.pushes,
-        http_event(
-            "POST",
-            "/wechat/events",
-            &push.query(),
-            &[("content-type", "text/xml")],
-            Some(&push.body),
-        ),
-    )
-    .await
-    .unwrap()
+/// A push of `info_type` with `fields`, sealed by wechatpy; the text of the answer.
+async fn push_of(env: &TestEnv, info_type: &str, fields: &[(&str, &str)]) -> String {
+    let push = seal_with_wechatpy(&push_xml(info_type, fields), COMPONENT);
+    body_text(&post_push(&env.services, &push).await)
 }
 
 #[tokio::test]
@@ -27,7 +18,7 @@ async fn events_accept_a_ticket_sealed_by_wechatpy() {
         ),
         COMPONENT,
     );
-    let resp = post_push(&env, &push).await;
+    let resp = post_push(&env.services, &push).await;
     assert_eq!(
         (resp.status().as_u16(), body_text(&resp)),
         (200, "success".to_owned())
@@ -35,7 +26,7 @@ async fn events_accept_a_ticket_sealed_by_wechatpy() {
     let ticket = env.store.load_ticket().await.unwrap().unwrap();
     assert_eq!(ticket.ticket.expose(), "ticket@@@from-wechatpy");
     // The same push again (WeChat retries) is still `success` and changes nothing.
-    assert_eq!(body_text(&post_push(&env, &push).await), "success");
+    assert_eq!(body_text(&post_push(&env.services, &push).await), "success");
 }
 
 #[tokio::test]
@@ -48,18 +39,8 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
         ("AuthorizationCodeExpiredTime", "4102444800"),
         ("PreAuthCode", "preauthcode@@@x"),
     ];
-    let resp = post_push(
-        &env,
-        &seal_with_wechatpy(&push_xml("authorized", &fields), COMPONENT),
-    )
-    .await;
-    assert_eq!(body_text(&resp), "success");
-    let stored = env
-        .store
-        .load_authorizer(&seed_app())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(push_of(&env, "authorized", &fields).await, "success");
+    let stored = dynamo::stored(&env.store, &seed_app()).await;
     assert_eq!(
         stored.record.permission_ids,
         vec![PermissionId(1), PermissionId(2), PermissionId(3)]
@@ -71,18 +52,8 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
         "authorizer_appid": SEED_APPID, "authorizer_access_token": "a2", "expires_in": 7200,
         "authorizer_refresh_token": "r2", "func_info": [{"funcscope_category": {"id": 1}}]}}))],
     );
-    let resp = post_push(
-        &env,
-        &seal_with_wechatpy(&push_xml("updateauthorized", &fields), COMPONENT),
-    )
-    .await;
-    assert_eq!(body_text(&resp), "success");
-    let stored = env
-        .store
-        .load_authorizer(&seed_app())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(push_of(&env, "updateauthorized", &fields).await, "success");
+    let stored = dynamo::stored(&env.store, &seed_app()).await;
     assert_eq!(stored.record.permission_ids, vec![PermissionId(1)]);
     let kinds: Vec<_> = env
         .store
@@ -99,32 +70,13 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
 
     // The pushed code was already used by the redirect: nothing to do, still `success`.
     env.stub.script("api_query_auth", [Reply::errcode(61009)]);
+    assert_eq!(push_of(&env, "authorized", &fields).await, "success");
+
     assert_eq!(
-        body_text(
-            &post_push(
-                &env,
-                &seal_with_wechatpy(&push_xml("authorized", &fields), COMPONENT)
-            )
-            .await
-        ),
+        push_of(&env, "unauthorized", &[("AuthorizerAppid", SEED_APPID)]).await,
         "success"
     );
-
-    let resp = post_push(
-        &env,
-        &seal_with_wechatpy(
-            &push_xml("unauthorized", &[("AuthorizerAppid", SEED_APPID)]),
-            COMPONENT,
-        ),
-    )
-    .await;
-    assert_eq!(body_text(&resp), "success");
-    let stored = env
-        .store
-        .load_authorizer(&seed_app())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = dynamo::stored(&env.store, &seed_app()).await;
     assert_eq!(stored.record.status, AuthorizerStatus::Revoked);
 }
 
@@ -132,7 +84,7 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
 async fn events_ignore_valid_pushes_of_other_kinds_with_success() {
     let env = TestEnv::new().await;
     let resp = post_push(
-        &env,
+        &env.services,
         &seal_with_wechatpy(
             &push_xml("notify_third_fasteregister", &[("status", "0")]),
             COMPONENT,
@@ -160,10 +112,10 @@ async fn events_refuse_bad_signatures_with_401_and_store_nothing() {
         .find(|(k, _)| k == "msg_signature")
         .unwrap()
         .1 = "0".repeat(40);
-    let resp = post_push(&env, &push).await;
+    let resp = post_push(&env.services, &push).await;
     assert_eq!(error_of(&resp), (401, json!("bad_signature")));
     push.query.retain(|(k, _)| k != "msg_signature");
-    assert_eq!(post_push(&env, &push).await.status(), 401);
+    assert_eq!(post_push(&env.services, &push).await.status(), 401);
     assert_eq!(env.store.load_ticket().await.unwrap(), None);
 }
 
@@ -201,7 +153,7 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
         &push_xml("component_verify_ticket", &[("ComponentVerifyTicket", "t")]),
         "wx_other_platform",
     );
-    let resp = post_push(&env, &foreign).await;
+    let resp = post_push(&env.services, &foreign).await;
     assert_eq!(error_of(&resp), (403, json!("wrong_component")));
 
     let mut plain = good;
@@ -211,6 +163,6 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
         .find(|(k, _)| k == "encrypt_type")
         .unwrap()
         .1 = "raw".into();
-    assert_eq!(post_push(&env, &plain).await.status(), 400);
+    assert_eq!(post_push(&env.services, &plain).await.status(), 400);
     assert_eq!(env.store.load_ticket().await.unwrap(), None);
 }

@@ -23,12 +23,7 @@ async fn exchange_stores_only_the_granted_permissions_and_returns_no_token() {
     assert_eq!(body["authorizer_appid"], "wxpartial");
     assert_eq!(body["status"], "authorized");
     assert_eq!(body["permission_ids"], json!([17, 18]));
-    let stored = env
-        .store
-        .load_authorizer(&AuthorizerAppid::parse("wxpartial").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = dynamo::stored(&env.store, &AuthorizerAppid::parse("wxpartial").unwrap()).await;
     assert_eq!(stored.refresh_token.unwrap().expose(), "refresh-PARTIAL");
     assert_eq!(stored.access.unwrap().token.expose(), "access-PARTIAL");
 }

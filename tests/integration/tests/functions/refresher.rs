@@ -110,7 +110,7 @@ async fn refresher_reconciles_authorizers_in_pages_of_500() {
     let get = |a: &str| {
         let env = &env;
         let a = AuthorizerAppid::parse(a).unwrap();
-        async move { env.store.load_authorizer(&a).await.unwrap().unwrap() }
+        async move { dynamo::stored(&env.store, &a).await }
     };
     assert_eq!(
         get("wxhealthy").await.refresh_token.unwrap().expose(),

@@ -1,5 +1,6 @@
 //! Helpers shared by the function handler tests.
 
+pub use integration_tests::dynamo;
 pub use integration_tests::functions::*;
 pub use integration_tests::wechat_stub::{Reply, INFO_MINI_PROGRAM_EXAMPLE};
 pub use serde_json::json;
@@ -49,13 +50,28 @@ pub async fn store_authorizer(env: &TestEnv, appid: &str) {
 
 /// Runs authorize and returns the state it put in the redirect URI.
 pub async fn authorize_state(env: &TestEnv) -> String {
-    let resp = authorize::handler::handle(
-        &env.services.authorization,
-        http_event("GET", "/wechat/authorize", &[], &[], None),
-    )
-    .await
-    .unwrap();
+    let resp = get_authorize(&env.services, &[]).await;
     let page = header(&resp, "location").unwrap();
     let redirect = query_of(&page)["redirect_uri"].clone();
     query_of(&redirect)["state"].clone()
+}
+
+/// `GET /wechat/callback` with `query`, from a client that accepts `accept`.
+pub async fn get_callback(
+    env: &TestEnv,
+    query: &[(&str, &str)],
+    accept: &str,
+) -> lambda_http::Response<lambda_http::Body> {
+    callback::handler::handle(
+        &env.services.authorization,
+        http_event(
+            "GET",
+            "/wechat/callback",
+            query,
+            &[("accept", accept)],
+            None,
+        ),
+    )
+    .await
+    .unwrap()
 }
