@@ -4,11 +4,11 @@
 //! record, or the snapshot when it is younger than `max_age_seconds`. A live answer is saved as
 //! the snapshot unless `snapshot` is false.
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use std::time::Duration;
 use wxopen::services::{Authorizers, InfoRead};
-use wxopen_lambda::request::{finish, is_direct, json, params, text_value};
+use wxopen_lambda::request::{finish, is_direct, json, params, path_appid, text_value};
 use wxopen_lambda::ApiError;
 use wxopen_models::AuthorizerAppid;
 
@@ -38,21 +38,8 @@ fn number(name: &'static str, v: Option<serde_json::Value>) -> Result<Option<u64
     })
 }
 
-/// The `{appid}` path parameter, or else the last path segment when it names an AppID: a
-/// function must not depend on the path it is mounted at.
 fn appid_from_path(req: &Request) -> Option<String> {
-    if let Some(appid) = req.path_parameters_ref().and_then(|p| p.first("appid")) {
-        return Some(appid.to_owned());
-    }
-    let last = req
-        .uri()
-        .path()
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("");
-    (!last.is_empty() && last != "authorizers" && last != "authorizer-info")
-        .then(|| last.to_owned())
+    path_appid(req, &["authorizers", "authorizer-info"])
 }
 
 async fn info(

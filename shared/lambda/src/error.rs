@@ -127,6 +127,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Refresh(RefreshError::Conflict { .. }) => (503, "token_refresh_conflict"),
             ServiceError::WeChat(w) => return wechat(w),
             ServiceError::Store(_) => (503, "store_unavailable"),
+            ServiceError::Publish(_) => (503, "publish_failed"),
         };
         ApiError::new(status, code, e.to_string())
     }

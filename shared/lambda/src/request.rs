@@ -19,6 +19,30 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The `{appid}` path parameter, or else the last path segment unless it is one of `mounts`
+/// (the route's own name): a function must not depend on the path it is mounted at.
+pub fn path_appid(req: &Request, mounts: &[&str]) -> Option<String> {
+    if let Some(appid) = req.path_parameters_ref().and_then(|p| p.first("appid")) {
+        return Some(appid.to_owned());
+    }
+    let last = req
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    (!last.is_empty() && !mounts.contains(&last)).then(|| last.to_owned())
+}
+
+/// The request body as bytes (empty when there is none).
+pub fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => b"",
+        body => body.as_ref(),
+    }
+}
+
 /// True when the client prefers an HTML page (a person's browser).
 pub fn accepts_html(req: &Request) -> bool {
     req.headers()

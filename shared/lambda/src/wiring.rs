@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 use wxopen::config::{ConfigError, CoreConfig, Env};
+use wxopen::publish::publisher_for;
 use wxopen::services::{
-    Authorization, Authorizers, Exchanger, Pushes, ReconcileSettings, Refresher,
+    Authorization, Authorizers, Exchanger, Messages, Notifier, Pushes, ReconcileSettings,
+    Refresher,
 };
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
@@ -24,6 +26,8 @@ pub struct Core {
     pub store: Arc<DynamoStore>,
     /// The component API with its token manager.
     pub api: ComponentApi,
+    /// The AWS SDK configuration, for the other clients a service adds.
+    pub sdk: aws_config::SdkConfig,
 }
 
 impl Core {
@@ -55,6 +59,7 @@ impl Core {
             env,
             store,
             api: ComponentApi::new(tokens, wechat),
+            sdk: sdk.clone(),
         }
     }
 
@@ -131,6 +136,23 @@ pub async fn pushes() -> Result<Arc<Pushes>, ConfigError> {
         core.store.clone(),
         core.exchanger(),
     )))
+}
+
+/// `messages`: the core plus the message crypto and the event bus.
+pub async fn messages() -> Result<Arc<Messages>, ConfigError> {
+    let core = core().await?;
+    let push = logged(core.env.push())?;
+    let crypto = push.msg_crypto(core.api.tokens().component());
+    let publisher = publisher_for(&core.sdk, core.env.event_bus());
+    Ok(Arc::new(Messages::new(crypto, core.exchanger(), publisher)))
+}
+
+/// `notifier`: only the event bus (it reads no secret and calls no WeChat API).
+pub async fn notifier() -> Result<Arc<Notifier>, ConfigError> {
+    let sdk = wxopen::aws::load_sdk_config().await;
+    let env = Env::from_lookup(|name| std::env::var(name).ok(), None);
+    let bus = logged(env.require_event_bus())?;
+    Ok(Arc::new(Notifier::new(publisher_for(&sdk, Some(bus)))))
 }
 
 /// `refresher`: the core only.

@@ -373,3 +373,44 @@ pub struct SetAuthorizerOptionRequest {
     /// The new value.
     pub option_value: OptionValue,
 }
+
+/// `api_start_push_ticket` request: makes WeChat push a `component_verify_ticket` now. No token
+/// in the query; note the field is `component_secret`, not `component_appsecret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartPushTicketRequest {
+    /// The platform's AppID.
+    pub component_appid: ComponentAppid,
+    /// The platform's AppSecret.
+    pub component_secret: Secret,
+}
+
+/// The text of a customer-service message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomText {
+    /// What the user reads.
+    pub content: String,
+}
+
+/// `cgi-bin/message/custom/send` with a text, called with an authorizer's access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomTextMessage {
+    /// The user's openid.
+    pub touser: String,
+    /// Always `text`.
+    pub msgtype: String,
+    /// The text.
+    pub text: CustomText,
+}
+
+impl CustomTextMessage {
+    /// A text `content` for `touser`.
+    pub fn new(touser: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            touser: touser.into(),
+            msgtype: "text".into(),
+            text: CustomText {
+                content: content.into(),
+            },
+        }
+    }
+}

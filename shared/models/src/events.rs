@@ -284,7 +284,8 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-fn element(out: &mut String, name: &str, text: &str) {
+/// Appends `<name><![CDATA[text]]></name>`.
+pub(crate) fn element(out: &mut String, name: &str, text: &str) {
     // A CDATA section cannot contain "]]>": split it across two sections.
     let text = text.replace("]]>", "]]]]><![CDATA[>");
     out.push_str(&format!("<{name}><![CDATA[{text}]]></{name}>"));

@@ -10,8 +10,11 @@ pub mod authorizer_info;
 pub mod envelope;
 pub mod events;
 pub mod ids;
+pub mod messages;
+pub mod notifications;
 pub mod permissions;
 pub mod records;
+pub mod release_test;
 pub mod secret;
 
 pub use auth_type::AuthType;

@@ -3,6 +3,7 @@
 //! layers below have their own: [`WeChatError`] (the client) and [`StoreError`] (the store).
 
 use crate::msg_crypto::PushError;
+use crate::publish::PublishError;
 use crate::state::StateError;
 use crate::store::StoreError;
 use crate::wechat::WeChatError;
@@ -48,6 +49,9 @@ pub enum ServiceError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Events could not be published; nothing was acknowledged, so the sender retries.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
 }
 
 impl ServiceError {
@@ -78,7 +82,7 @@ pub enum AuthorizerError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {
     /// No `component_verify_ticket` has been stored yet.
-    #[error("no component_verify_ticket has been received yet: WeChat pushes one to the event URL every 10 minutes; check that the authorization event URL in the WeChat console points at the events function")]
+    #[error("no component_verify_ticket has been received yet: WeChat was asked to push one now (and pushes one every 10 minutes anyway); retry in a minute, and if it persists check that the authorization event URL in the WeChat console points at the events function")]
     TicketMissing,
     /// Another instance held the refresh lease for longer than the wait.
     #[error("another instance is still refreshing the {what} token: retry in a few seconds")]

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod msg_crypto;
+pub mod publish;
 pub mod services;
 pub mod state;
 pub mod store;

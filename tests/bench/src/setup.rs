@@ -53,6 +53,7 @@ pub async fn start_simulator() -> Simulator {
         msg_token: MSG_TOKEN.into(),
         encoding_aes_key: AES_KEY.into(),
         events_url: None,
+        messages_url: None,
         ticket_interval: Duration::from_secs(3600),
         token_ttl: 7200,
         auth_code_ttl: 600,

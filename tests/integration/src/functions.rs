@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::{now_secs, Timestamp};
 use wxopen::config::{Config, Env};
+use wxopen::publish::publisher_for;
 use wxopen::services::{
-    Authorization, Authorizers, Exchanger, Pushes, ReconcileSettings, Refresher,
+    Authorization, Authorizers, Exchanger, Messages, Pushes, ReconcileSettings, Refresher,
 };
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenSettings};
@@ -99,6 +100,8 @@ pub struct Services {
     pub pushes: Arc<Pushes>,
     /// `refresher`.
     pub refresher: Arc<Refresher>,
+    /// `messages`.
+    pub messages: Arc<Messages>,
     /// The component API (and its token manager) they share.
     pub api: ComponentApi,
 }
@@ -161,6 +164,7 @@ pub async fn platform_with_settings(
     );
     let exchanger = core.exchanger();
     let crypto = config.push.msg_crypto(&config.core.component_appid);
+    let publisher = publisher_for(&core.sdk, vars.get("EVENT_BUS_NAME").map(String::as_str));
     let services = Services {
         authorization: Arc::new(Authorization::new(
             exchanger.clone(),
@@ -172,7 +176,12 @@ pub async fn platform_with_settings(
             core.store.clone(),
             core.store.clone(),
         )),
-        pushes: Arc::new(Pushes::new(crypto, core.store.clone(), exchanger.clone())),
+        pushes: Arc::new(Pushes::new(
+            crypto.clone(),
+            core.store.clone(),
+            exchanger.clone(),
+        )),
+        messages: Arc::new(Messages::new(crypto, exchanger.clone(), publisher)),
         refresher: Arc::new(Refresher::new(
             core.api.clone(),
             core.store.clone(),

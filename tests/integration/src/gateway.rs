@@ -25,7 +25,8 @@ impl Drop for Gateway {
 }
 
 impl Gateway {
-    /// Serves `/wechat/authorize`, `/wechat/callback`, `/wechat/events` and `/authorizers/...`
+    /// Serves `/wechat/authorize`, `/wechat/callback`, `/wechat/events`, `/wechat/messages/...`
+    /// and `/authorizers/...`
     /// with the functions' handlers on `services`.
     pub async fn start(services: Services) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -83,6 +84,9 @@ async fn route(
         "/wechat/authorize" => authorize::handler::handle(&services.authorization, req).await,
         "/wechat/callback" => callback::handler::handle(&services.authorization, req).await,
         "/wechat/events" => events::handler::handle(&services.pushes, req).await,
+        p if p.starts_with("/wechat/messages/") => {
+            messages::handler::handle(&services.messages, req).await
+        }
         p if p.starts_with("/authorizers") => {
             authorizer_info::handler::handle(&services.authorizers, req).await
         }

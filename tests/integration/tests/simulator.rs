@@ -30,6 +30,7 @@ async fn stack() -> Stack {
             msg_token: MSG_TOKEN.into(),
             encoding_aes_key: AES_KEY.into(),
             events_url: Some(format!("{gateway_url}/wechat/events")),
+            messages_url: Some(format!("{gateway_url}/wechat/messages/$APPID$")),
             ticket_interval: Duration::from_secs(600),
             token_ttl: 7200,
             auth_code_ttl: 600,

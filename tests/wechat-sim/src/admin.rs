@@ -93,3 +93,54 @@ pub async fn push_unauthorized(
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
     }
 }
+
+/// `GET /_sim/sent`: the customer-service messages accepted, in order.
+pub async fn sent(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!(shared.lock().unwrap().sent))
+}
+
+/// `POST /_sim/push/updateauthorized` `{"authorizer_appid", "permissions": [ids]}`: the account
+/// changes the permission sets it grants; `updateauthorized` is pushed with a fresh code.
+pub async fn push_updateauthorized(
+    State(shared): State<Shared>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let appid = body["authorizer_appid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let Some(permissions) = body["permissions"].as_array().map(|ids| {
+        ids.iter()
+            .filter_map(|id| id.as_u64().map(|id| id as u32))
+            .collect::<Vec<_>>()
+    }) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "permissions must be a list of ids"})),
+        );
+    };
+    let xml = {
+        let mut state = shared.lock().unwrap();
+        if !state.authorizations.contains_key(&appid) {
+            return (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "that account has not authorized"})),
+            );
+        }
+        state.grants.insert(appid.clone(), permissions);
+        let ttl = state.config.auth_code_ttl;
+        let code = state.issue_code("queryauthcode@@@sim-", Some(&appid), ttl);
+        format!(
+            "<xml><AppId><![CDATA[{}]]></AppId><CreateTime>{now}</CreateTime><InfoType><![CDATA[updateauthorized]]></InfoType>\
+             <AuthorizerAppid><![CDATA[{appid}]]></AuthorizerAppid><AuthorizationCode><![CDATA[{code}]]></AuthorizationCode>\
+             <AuthorizationCodeExpiredTime>{exp}</AuthorizationCodeExpiredTime></xml>",
+            state.config.component_appid,
+            now = now_secs(),
+            exp = now_secs() + ttl,
+        )
+    };
+    match push_event(&shared, &xml).await {
+        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
+    }
+}

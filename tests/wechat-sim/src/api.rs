@@ -45,6 +45,20 @@ pub async fn handle(
     if field("component_appid") != state.config.component_appid {
         return Json(error(40013, "invalid appid"));
     }
+    if endpoint == "api_start_push_ticket" {
+        if field("component_secret") != state.config.component_appsecret {
+            return Json(error(40125, "invalid appsecret"));
+        }
+        drop(state);
+        // Like WeChat, the push arrives at the event URL shortly after the answer.
+        let pusher = shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::push::push_ticket(&pusher).await {
+                tracing::warn!(error = %e, "ticket push after api_start_push_ticket failed");
+            }
+        });
+        return Json(json!({"errcode": 0, "errmsg": "ok"}));
+    }
     if endpoint != "api_component_token" {
         let token = query
             .get("component_access_token")
@@ -105,10 +119,7 @@ pub async fn handle(
                     state
                         .authorizer_tokens
                         .insert(appid.clone(), (access.clone(), now_secs() + ttl));
-                    let permissions = state
-                        .account(&appid)
-                        .map(|a| a.permissions)
-                        .unwrap_or_default();
+                    let permissions = state.permissions(&appid);
                     json!({"authorization_info": {
                         "authorizer_appid": appid,
                         "authorizer_access_token": access,
@@ -162,4 +173,61 @@ pub async fn handle(
         "api_set_authorizer_option" => json!({"errcode": 0, "errmsg": "ok"}),
         _ => error(40066, "invalid url"),
     })
+}
+
+/// `POST /cgi-bin/message/custom/send?access_token=`: a customer-service message, accepted
+/// only with a valid authorizer access token (a component token is refused, as WeChat does).
+pub async fn custom_send(
+    State(shared): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let endpoint = "message/custom/send";
+    let fault = {
+        let mut state = shared.lock().unwrap();
+        *state.calls.entry(endpoint.to_owned()).or_default() += 1;
+        state.take_fault(endpoint)
+    };
+    if let Some(fault) = &fault {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if let Some(code) = fault.errcode {
+            return Json(error(code, "injected fault"));
+        }
+    }
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let mut state = shared.lock().unwrap();
+    let owner = state
+        .authorizer_tokens
+        .iter()
+        .find(|(_, (t, _))| *t == token)
+        .map(|(appid, (_, expires_at))| (appid.clone(), *expires_at));
+    let appid = match owner {
+        None => {
+            return Json(error(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            ))
+        }
+        Some((_, expires_at)) if expires_at <= now_secs() => {
+            return Json(error(42001, "access_token expired"))
+        }
+        Some((appid, _)) => appid,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return Json(error(47001, "data format error"));
+    };
+    let touser = body["touser"].as_str().unwrap_or_default().to_owned();
+    let content = body["text"]["content"].as_str().unwrap_or_default().to_owned();
+    if touser.is_empty() || body["msgtype"] != "text" || content.is_empty() {
+        return Json(error(44002, "empty post data or invalid msgtype"));
+    }
+    state.sent.push(crate::state::SentMessage {
+        appid,
+        touser,
+        content,
+        at_ms: wxopen::clock::Timestamp::now().millis(),
+    });
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
 }

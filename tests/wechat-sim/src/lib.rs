@@ -1,5 +1,6 @@
 //! A stateful loopback stand-in for WeChat: the component APIs this project calls, the
-//! authorization page, encrypted pushes to the platform's event URL, and an admin API
+//! authorization page, encrypted pushes to the platform's event URL, the customer-service
+//! message API, WeChat's full-network release test against the message URL, and an admin API
 //! (`/_sim/...`) for faults and counters. Protocol errors are WeChat's own `errcode/errmsg`.
 
 pub mod accounts;
@@ -7,6 +8,7 @@ mod admin;
 mod api;
 mod page;
 pub mod push;
+pub mod release;
 pub mod state;
 
 use axum::routing::{get, post};
@@ -39,6 +41,7 @@ impl Drop for Simulator {
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/cgi-bin/component/{endpoint}", post(api::handle))
+        .route("/cgi-bin/message/custom/send", post(api::custom_send))
         .route("/cgi-bin/componentloginpage", get(page::authorization_page))
         .route("/safe/bindcomponent", get(page::authorization_page))
         .route("/_sim/confirm", post(page::confirm))
@@ -49,6 +52,9 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/expire-codes", post(admin::expire_codes))
         .route("/_sim/push/ticket", post(admin::push_ticket_now))
         .route("/_sim/push/unauthorized", post(admin::push_unauthorized))
+        .route("/_sim/push/updateauthorized", post(admin::push_updateauthorized))
+        .route("/_sim/sent", get(admin::sent))
+        .route("/_sim/release-test", post(release::release_test))
         .with_state(state)
 }
 

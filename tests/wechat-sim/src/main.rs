@@ -1,7 +1,8 @@
 //! `wechat-sim`: WeChat on loopback. Configured with the platform's own variables
 //! (`WECHAT_COMPONENT_APPID`, `WECHAT_COMPONENT_APPSECRET`, `WECHAT_MSG_TOKEN`,
 //! `WECHAT_ENCODING_AES_KEY`) plus `SIM_ADDR` (default `127.0.0.1:9100`), `SIM_EVENTS_URL`
-//! (where to push) and `SIM_TICKET_INTERVAL_SECS` (default 600).
+//! (where to push), `SIM_MESSAGES_URL` (the message URL, with `$APPID$`, for the release test)
+//! and `SIM_TICKET_INTERVAL_SECS` (default 600).
 
 use std::time::Duration;
 use wechat_sim::{SimConfig, Simulator};
@@ -34,6 +35,9 @@ async fn main() -> Result<(), String> {
         msg_token: var("WECHAT_MSG_TOKEN")?,
         encoding_aes_key: var("WECHAT_ENCODING_AES_KEY")?,
         events_url: std::env::var("SIM_EVENTS_URL")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        messages_url: std::env::var("SIM_MESSAGES_URL")
             .ok()
             .filter(|v| !v.is_empty()),
         ticket_interval: Duration::from_secs(interval),

@@ -2,7 +2,6 @@
 //! browser to `redirect_uri` with `auth_code` and `expires_in` and pushes `authorized`.
 
 use crate::push::push_event;
-use crate::state::Authorization;
 use crate::Shared;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
@@ -115,16 +114,8 @@ pub async fn confirm(
             }
         }
         // A new authorization replaces the refresh token.
-        let refresh_token = state.next("sim-refresh-token-");
-        state.authorizations.insert(
-            appid.clone(),
-            Authorization {
-                refresh_token,
-                auth_time: now_secs(),
-            },
-        );
         let ttl = state.config.auth_code_ttl;
-        let code = state.issue_code("queryauthcode@@@sim-", Some(&appid), ttl);
+        let code = state.authorize(&appid);
         let mut url = url::Url::parse(&get("redirect_uri")).expect("checked on the page");
         url.query_pairs_mut()
             .append_pair("auth_code", &code)

@@ -26,6 +26,9 @@ pub struct SimConfig {
     pub encoding_aes_key: String,
     /// Where to push events (the platform's authorization event URL).
     pub events_url: Option<String>,
+    /// The platform's message URL, with `$APPID$` where the account's AppID goes: where the
+    /// release test sends its messages.
+    pub messages_url: Option<String>,
     /// How often a new ticket is pushed.
     pub ticket_interval: Duration,
     /// Lifetime of component and authorizer access tokens, seconds.
@@ -63,6 +66,19 @@ pub(crate) struct Code {
     pub used: bool,
 }
 
+/// A customer-service message the simulator accepted.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentMessage {
+    /// The account whose access token sent it.
+    pub appid: String,
+    /// The user's openid.
+    pub touser: String,
+    /// The text.
+    pub content: String,
+    /// When it arrived, epoch milliseconds.
+    pub at_ms: i64,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Authorization {
     pub refresh_token: String,
@@ -85,6 +101,10 @@ pub struct State {
     /// Ordered by AppID, so that `api_get_authorizer_list` pages without sorting.
     pub(crate) authorizations: BTreeMap<String, Authorization>,
     pub(crate) faults: HashMap<String, VecDeque<Fault>>,
+    /// Permission sets granted, where they differ from an account's built-in ones.
+    pub(crate) grants: HashMap<String, Vec<u32>>,
+    /// Customer-service messages accepted, in order.
+    pub(crate) sent: Vec<SentMessage>,
     pub(crate) calls: HashMap<String, u64>,
     pub(crate) serial: u64,
 }
@@ -103,6 +123,8 @@ impl State {
             auth_codes: HashMap::new(),
             authorizations: BTreeMap::new(),
             faults: HashMap::new(),
+            grants: HashMap::new(),
+            sent: Vec::new(),
             calls: HashMap::new(),
             serial: 0,
         }
@@ -115,6 +137,37 @@ impl State {
 
     pub(crate) fn account(&self, appid: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.appid == appid)
+    }
+
+    /// The permission sets `appid` grants now.
+    pub(crate) fn permissions(&self, appid: &str) -> Vec<u32> {
+        match self.grants.get(appid) {
+            Some(ids) => ids.clone(),
+            None => self
+                .account(appid)
+                .map(|a| a.permissions.to_vec())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `appid` confirms an authorization (as on the page): a new refresh token, and a fresh
+    /// authorization code for it.
+    pub(crate) fn authorize(&mut self, appid: &str) -> String {
+        let refresh_token = self.next("sim-refresh-token-");
+        self.authorizations.insert(
+            appid.to_owned(),
+            Authorization {
+                refresh_token,
+                auth_time: now_secs(),
+            },
+        );
+        let ttl = self.config.auth_code_ttl;
+        self.issue_code("queryauthcode@@@sim-", Some(appid), ttl)
+    }
+
+    /// The customer-service messages accepted so far.
+    pub fn sent_messages(&self) -> Vec<SentMessage> {
+        self.sent.clone()
     }
 
     /// Authorizes `count` generated Official Accounts (`wxseed<n>`), as if each had confirmed
@@ -146,7 +199,13 @@ impl State {
     /// The `api_get_authorizer_info` answer of a built-in or a seeded account.
     pub(crate) fn info(&self, appid: &str) -> Option<serde_json::Value> {
         if let Some(account) = self.account(appid) {
-            return Some(account.info.clone());
+            let mut info = account.info.clone();
+            info["authorization_info"]["func_info"] = self
+                .permissions(appid)
+                .iter()
+                .map(|id| serde_json::json!({"funcscope_category": {"id": id}}))
+                .collect();
+            return Some(info);
         }
         let seeded = appid.starts_with(SEEDED_PREFIX) && self.authorizations.contains_key(appid);
         seeded.then(|| {

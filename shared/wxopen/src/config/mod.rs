@@ -182,6 +182,7 @@ const VARIABLES: &[&str] = &[
     "AUTH_CALLBACK_URL",
     "AUTH_STATE_SECRET",
     "AUTH_SUCCESS_URL",
+    "EVENT_BUS_NAME",
 ];
 
 /// The environment as read at cold start; each part is validated when asked for.
@@ -268,6 +269,19 @@ impl Env {
                 .require("TABLE_NAME", "the DynamoDB table created by template.yaml")?
                 .to_owned(),
         })
+    }
+
+    /// `EVENT_BUS_NAME`: where events for other services go; `None` when unset.
+    pub fn event_bus(&self) -> Option<&str> {
+        self.get("EVENT_BUS_NAME")
+    }
+
+    /// `EVENT_BUS_NAME`, or the error naming it (for the notifier, which exists to publish).
+    pub fn require_event_bus(&self) -> Result<&str, ConfigError> {
+        self.require(
+            "EVENT_BUS_NAME",
+            "the EventBridge bus authorization changes are published to (EventBusName in template.yaml)",
+        )
     }
 
     /// The message crypto of pushes.

@@ -1,9 +1,11 @@
-//! A whole signed push, verified and decrypted in one step: size, signature parameters,
+//! A whole signed push (to the event URL, or a message to the message URL), verified and
+//! decrypted in one step: size, signature parameters,
 //! encryption mode, envelope, signature, decryption, and the AppID inside. Nothing but the
 //! envelope is parsed before the signature holds.
 
-use super::{CryptoError, MsgCrypto};
+use super::{signature, CryptoError, MsgCrypto};
 use wxopen_models::events::{EncryptedEnvelope, EventError};
+use wxopen_models::messages::{parse_envelope, BodyFormat, ReplyEnvelope};
 
 /// Longest push body accepted.
 pub const MAX_PUSH_BYTES: usize = 64 * 1024;
@@ -64,6 +66,25 @@ pub enum PushError {
 impl MsgCrypto {
     /// Verifies and decrypts a whole push; the plaintext XML on success.
     pub fn open_push(&self, push: &SignedPush<'_>) -> Result<String, PushError> {
+        self.open_signed(push, |body| {
+            EncryptedEnvelope::parse_xml(body).map(|e| (e, BodyFormat::Xml))
+        })
+        .map(|(text, _)| text)
+    }
+
+    /// Verifies and decrypts a message to the message URL, XML or JSON; the plaintext and the
+    /// format it came in (the reply must use the same).
+    pub fn open_message(&self, push: &SignedPush<'_>) -> Result<(String, BodyFormat), PushError> {
+        self.open_signed(push, parse_envelope)
+    }
+
+    /// Size, signature parameters and encryption mode, then the envelope (nothing else is read
+    /// before the signature holds), the signature, decryption and the AppID inside.
+    fn open_signed(
+        &self,
+        push: &SignedPush<'_>,
+        envelope: impl Fn(&str) -> Result<(EncryptedEnvelope, BodyFormat), EventError>,
+    ) -> Result<(String, BodyFormat), PushError> {
         if push.body.len() > MAX_PUSH_BYTES {
             return Err(PushError::TooLarge {
                 len: push.body.len(),
@@ -82,14 +103,44 @@ impl MsgCrypto {
         }
         let body = std::str::from_utf8(push.body)
             .map_err(|_| PushError::Malformed(EventError::Xml("the body is not UTF-8".into())))?;
-        let envelope = EncryptedEnvelope::parse_xml(body)?;
+        let (envelope, format) = envelope(body)?;
         self.verify_signature(timestamp, nonce, &envelope.encrypt, signature)
             .map_err(PushError::BadSignature)?;
-        self.decrypt(&envelope.encrypt).map_err(|e| match e {
+        let text = self.decrypt(&envelope.encrypt).map_err(|e| match e {
             CryptoError::AppidMismatch { expected, found } => {
                 PushError::WrongComponent { expected, found }
             }
             other => PushError::Undecryptable(other),
-        })
+        })?;
+        Ok((text, format))
+    }
+
+    /// Verifies and decrypts a passive reply, as WeChat does with what the message URL answers.
+    pub fn open_reply(&self, body: &str) -> Result<(String, BodyFormat), PushError> {
+        let (reply, format) = ReplyEnvelope::parse(body)?;
+        self.verify_signature(&reply.timestamp, &reply.nonce, &reply.encrypt, &reply.msg_signature)
+            .map_err(PushError::BadSignature)?;
+        let text = self.decrypt(&reply.encrypt).map_err(PushError::Undecryptable)?;
+        Ok((text, format))
+    }
+
+    /// A passive reply to a message: `reply` (already rendered in `format`) encrypted and
+    /// signed, in the envelope WeChat expects for that format.
+    pub fn seal_reply(&self, reply: &str, format: BodyFormat, timestamp: &str, nonce: &str) -> String {
+        let encrypt = self.encrypt(reply);
+        let signature = signature(self.token.expose(), timestamp, nonce, &encrypt);
+        match format {
+            BodyFormat::Xml => format!(
+                "<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>\
+                 <TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+            ),
+            BodyFormat::Json => serde_json::json!({
+                "Encrypt": encrypt,
+                "MsgSignature": signature,
+                "TimeStamp": timestamp.parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| timestamp.into()),
+                "Nonce": nonce,
+            })
+            .to_string(),
+        }
     }
 }

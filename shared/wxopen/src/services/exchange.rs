@@ -8,7 +8,7 @@ use crate::tokens::ComponentApi;
 use crate::wechat::WeChatError;
 use std::sync::Arc;
 use std::time::Duration;
-use wxopen_models::records::AuthorizerRecord;
+use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus};
 use wxopen_models::AuthorizationCode;
 
 /// How long the callback waits for a concurrent exchange of the same code to be stored.
@@ -67,6 +67,12 @@ impl Exchanger {
             .store
             .save_authorization(&auth, authorized_at, Timestamp::now())
             .await?;
+        if let Some(access) = auth.access.as_ref().filter(|_| record.status == AuthorizerStatus::Authorized) {
+            // Stored just now: a token request in this container needs no read.
+            self.api
+                .tokens()
+                .remember_authorizer(&record.authorizer_appid, access);
+        }
         tracing::info!(authorizer = %record.authorizer_appid, status = %record.status, permissions = ?record.permission_ids, "authorization stored");
         Ok(record)
     }

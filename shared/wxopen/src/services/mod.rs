@@ -9,10 +9,14 @@
 //! | [`Authorizers`] | `authorizer-info`, `authorizer-token` | component API, stores |
 //! | [`Pushes`] | `events` | message crypto, ticket store, exchanger |
 //! | [`Refresher`] | `refresher` | component API, authorizer store, reconcile progress |
+//! | [`Messages`] | `messages` | message crypto, exchanger, event publisher |
+//! | [`Notifier`] | `notifier` | event publisher |
 
 mod authorization;
 mod authorizers;
 mod exchange;
+mod messages;
+mod notifier;
 mod pushes;
 mod reconcile;
 mod refresh;
@@ -21,6 +25,8 @@ mod views;
 pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, STATE_LIFETIME};
 pub use authorizers::{Authorizers, InfoRead};
 pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
+pub use messages::{MessageAnswer, Messages};
+pub use notifier::{change_event, change_id, Notifier, StreamItem};
 pub use pushes::{PushOutcome, Pushes};
 pub use reconcile::{ReconcileOutcome, ReconcileReport, ReconcileSettings};
 pub use refresh::{Job, RefreshReport, Refresher, REFRESHER_MARGIN};

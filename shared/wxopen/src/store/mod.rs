@@ -13,6 +13,7 @@ mod ports;
 mod reconcile;
 pub mod rules;
 
+pub use dynamo::stream::history_change;
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 pub use ports::*;

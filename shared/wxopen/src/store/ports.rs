@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use std::time::Duration;
 use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, HistoryEntry};
-use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId, RefreshToken, VerifyTicket};
+use wxopen_models::{
+    AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, RefreshToken, VerifyTicket,
+};
 
 /// The store failed; the operation did not happen (or, for a timeout, may have).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -246,6 +248,19 @@ pub enum RecoverOutcome {
     Unchanged,
 }
 
+/// A stored history item, as the table's stream delivers it to the notifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryChange {
+    /// The item's key (`pk/sk`): unique and the same on every delivery.
+    pub key: String,
+    /// The platform the item belongs to (one table may serve several).
+    pub component_appid: ComponentAppid,
+    /// The account.
+    pub authorizer_appid: AuthorizerAppid,
+    /// What changed.
+    pub entry: HistoryEntry,
+}
+
 /// The latest `component_verify_ticket`.
 #[async_trait]
 pub trait TicketStore: Send + Sync {
@@ -258,6 +273,15 @@ pub trait TicketStore: Send + Sync {
 
     /// The latest ticket.
     async fn load_ticket(&self) -> Result<Option<StoredTicket>, StoreError>;
+
+    /// Claims the right to ask WeChat for a ticket push (`api_start_push_ticket`) now: `true`
+    /// for the one caller across all instances that may ask, when nobody asked in the last
+    /// `every`.
+    async fn claim_ticket_request(
+        &self,
+        now: Timestamp,
+        every: Duration,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Cached access tokens and their refresh leases, for both kinds of token.

@@ -1,4 +1,4 @@
-//! The component APIs the services call, each with the component token injected and a refused
+//! The WeChat APIs the services call themselves, each with the component token injected and a refused
 //! token replaced once ([`TokenManager::with_component_token`]).
 
 use super::TokenManager;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use wxopen_models::api::{
     CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
     GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
-    QueryAuthRequest, QueryAuthResponse,
+    QueryAuthRequest, QueryAuthResponse, CustomTextMessage,
 };
 use wxopen_models::{AuthorizationCode, AuthorizerAppid, ComponentAppid};
 
@@ -108,6 +108,22 @@ impl ComponentApi {
             .with_component_token(|token| {
                 let req = &req;
                 async move { api.get_authorizer_list(&token, req).await }
+            })
+            .await
+    }
+
+    /// `cgi-bin/message/custom/send`: a customer-service text from `appid` to a user, with the
+    /// authorizer's access token (a refused token is replaced once). Never replayed once sent:
+    /// a second send would show the user the message twice.
+    pub async fn send_custom_message(
+        &self,
+        appid: &AuthorizerAppid,
+        msg: &CustomTextMessage,
+    ) -> Result<(), ServiceError> {
+        let api = &self.wechat;
+        self.tokens
+            .with_authorizer_token(appid, |token| async move {
+                api.send_custom_message(&token, msg).await
             })
             .await
     }

@@ -9,6 +9,7 @@ mod renew;
 
 pub use crate::error::{AuthorizerError, RefreshError};
 pub use component_api::ComponentApi;
+pub use renew::TICKET_REQUEST_INTERVAL;
 
 use memory::MemoryEntry;
 
@@ -160,6 +161,36 @@ impl TokenManager {
             }
             other => Ok(other?),
         }
+    }
+
+    /// Calls WeChat with an authorizer's access token; on an invalid-token answer that token is
+    /// dropped (only if it is still the stored one), a new one fetched, and the call retried
+    /// once.
+    pub async fn with_authorizer_token<T, F, Fut>(
+        &self,
+        appid: &AuthorizerAppid,
+        call: F,
+    ) -> Result<T, ServiceError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: std::future::Future<Output = Result<T, WeChatError>>,
+    {
+        let key = TokenKey::Authorizer(appid.clone());
+        let token = self.authorizer_token(appid).await?;
+        match call(token.token.clone()).await {
+            Err(e) if e.is_token_invalid() => {
+                self.invalidate(&key, &token.token).await?;
+                let token = self.authorizer_token(appid).await?;
+                Ok(call(token.token).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Remembers a token this container has just stored (the exchange's), so that the next
+    /// request for it costs no read.
+    pub fn remember_authorizer(&self, appid: &AuthorizerAppid, token: &CachedToken) {
+        self.remember(&TokenKey::Authorizer(appid.clone()), token);
     }
 
     /// Drops a token if it is still `failed` (WeChat said 40001/40014/42001), here and in the

@@ -8,8 +8,11 @@ use crate::store::rules::{usable, Unusable};
 use crate::store::{AuthorizerTokenWrite, CachedToken, TokenKey, TokenSlot, TokenWrite};
 use crate::wechat::WeChatError;
 use std::time::Duration;
-use wxopen_models::api::{AuthorizerTokenRequest, ComponentTokenRequest};
+use wxopen_models::api::{AuthorizerTokenRequest, ComponentTokenRequest, StartPushTicketRequest};
 use wxopen_models::{AuthorizerAppid, PermissionId, RefreshToken};
+
+/// How often, across all instances, WeChat is asked to push a ticket while none is stored.
+pub const TICKET_REQUEST_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A token fresh from WeChat, not yet stored.
 struct Renewed {
@@ -140,11 +143,10 @@ impl TokenManager {
     }
 
     async fn renew_component(&self) -> Result<Renewed, ServiceError> {
-        let ticket = self
-            .tickets
-            .load_ticket()
-            .await?
-            .ok_or(RefreshError::TicketMissing)?;
+        let Some(ticket) = self.tickets.load_ticket().await? else {
+            self.request_ticket_push().await;
+            return Err(RefreshError::TicketMissing.into());
+        };
         let issued_at = Timestamp::now();
         let resp = self
             .wechat
@@ -161,6 +163,32 @@ impl TokenManager {
             },
             authorizer: None,
         })
+    }
+
+    /// No ticket is stored: asks WeChat to push one now (`api_start_push_ticket`) instead of
+    /// within 10 minutes, at most once per [`TICKET_REQUEST_INTERVAL`] across instances. The
+    /// caller still gets `ticket_missing`; the push arrives at the event URL.
+    async fn request_ticket_push(&self) {
+        match self
+            .tickets
+            .claim_ticket_request(Timestamp::now(), TICKET_REQUEST_INTERVAL)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim the ticket request; not asking WeChat for a ticket");
+                return;
+            }
+        }
+        let request = StartPushTicketRequest {
+            component_appid: self.component.clone(),
+            component_secret: self.appsecret.clone(),
+        };
+        match self.wechat.start_push_ticket(&request).await {
+            Ok(()) => tracing::info!("no ticket stored: asked WeChat to push one now"),
+            Err(e) => tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now"),
+        }
     }
 
     async fn renew_authorizer(

@@ -3,7 +3,7 @@
 
 use super::{RetryPolicy, WeChatApi, WeChatError};
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 use std::error::Error as _;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use wxopen_models::api::{
     CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
     GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
     GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
-    SetAuthorizerOptionRequest,
+    SetAuthorizerOptionRequest, StartPushTicketRequest, CustomTextMessage,
 };
 use wxopen_models::envelope::{parse_response, ResponseError};
 use wxopen_models::AccessToken;
@@ -71,10 +71,26 @@ impl HttpWeChat {
         Resp: DeserializeOwned,
     {
         let url = format!("{}/cgi-bin/component/{endpoint}", self.base);
+        let token = token.map(|t| ("component_access_token", t));
+        self.call_url(&url, endpoint, token, body).await
+    }
+
+    /// One call to `url` with retries; `token` is the query parameter carrying the token.
+    async fn call_url<Req, Resp>(
+        &self,
+        url: &str,
+        endpoint: &'static str,
+        token: Option<(&'static str, &AccessToken)>,
+        body: &Req,
+    ) -> Result<Resp, WeChatError>
+    where
+        Req: Serialize + Sync,
+        Resp: DeserializeOwned,
+    {
         let attempts = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            match self.attempt(&url, endpoint, token, body, attempt).await {
+            match self.attempt(url, endpoint, token, body, attempt).await {
                 Ok(resp) => return Ok(resp),
                 Err(Attempt::Final(e)) => return Err(e),
                 Err(Attempt::Transient(e)) if attempt >= attempts => return Err(e),
@@ -92,7 +108,7 @@ impl HttpWeChat {
         &self,
         url: &str,
         endpoint: &'static str,
-        token: Option<&AccessToken>,
+        token: Option<(&'static str, &AccessToken)>,
         body: &Req,
         attempt: u32,
     ) -> Result<Resp, Attempt>
@@ -101,8 +117,8 @@ impl HttpWeChat {
         Resp: DeserializeOwned,
     {
         let mut request = self.http.post(url).json(body);
-        if let Some(token) = token {
-            request = request.query(&[("component_access_token", token.expose())]);
+        if let Some((param, token)) = token {
+            request = request.query(&[(param, token.expose())]);
         }
         let response = request
             .send()
@@ -166,6 +182,8 @@ fn replay_safe(endpoint: &str) -> bool {
         // The authorization code is spent on first use: a replay answers 61009 and the tokens
         // of the first answer are lost. Better to fail and let the push or the person retry.
         "api_query_auth" => false,
+        // A second send shows the user the same message twice.
+        "message/custom/send" => false,
         // Reads, a new pre-auth code, an option set to the same value: harmless twice. A
         // second token refresh returns a valid token and WeChat keeps the previous one valid
         // for a few minutes, so nothing handed out breaks.
@@ -264,7 +282,25 @@ impl WeChatApi for HttpWeChat {
         token: &AccessToken,
         req: &SetAuthorizerOptionRequest,
     ) -> Result<(), WeChatError> {
-        self.call::<_, serde::de::IgnoredAny>("api_set_authorizer_option", Some(token), req)
+        self.call::<_, IgnoredAny>("api_set_authorizer_option", Some(token), req)
+            .await
+            .map(|_| ())
+    }
+
+    async fn start_push_ticket(&self, req: &StartPushTicketRequest) -> Result<(), WeChatError> {
+        self.call::<_, IgnoredAny>("api_start_push_ticket", None, req)
+            .await
+            .map(|_| ())
+    }
+
+    async fn send_custom_message(
+        &self,
+        authorizer_token: &AccessToken,
+        msg: &CustomTextMessage,
+    ) -> Result<(), WeChatError> {
+        let url = format!("{}/cgi-bin/message/custom/send", self.base);
+        let token = Some(("access_token", authorizer_token));
+        self.call_url::<_, IgnoredAny>(&url, "message/custom/send", token, msg)
             .await
             .map(|_| ())
     }
@@ -273,8 +309,9 @@ impl WeChatApi for HttpWeChat {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn only_the_code_exchange_is_never_replayed() {
+    fn the_code_exchange_and_a_message_to_a_user_are_never_replayed() {
         assert!(!super::replay_safe("api_query_auth"));
+        assert!(!super::replay_safe("message/custom/send"));
         for endpoint in [
             "api_component_token",
             "api_authorizer_token",

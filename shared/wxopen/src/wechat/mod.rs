@@ -1,4 +1,4 @@
-//! The WeChat component API: a port ([`WeChatApi`]) and its HTTP adapter ([`HttpWeChat`]).
+//! The WeChat APIs this service calls itself: a port ([`WeChatApi`]) and its HTTP adapter ([`HttpWeChat`]).
 
 mod error;
 mod http;
@@ -14,11 +14,12 @@ use wxopen_models::api::{
     CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
     GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
     GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
-    SetAuthorizerOptionRequest,
+    SetAuthorizerOptionRequest, StartPushTicketRequest, CustomTextMessage,
 };
 use wxopen_models::AccessToken;
 
-/// Every component API this service calls. `token` is the component access token.
+/// Every WeChat API this service calls. `token` is the component access token unless named
+/// otherwise.
 #[async_trait]
 pub trait WeChatApi: Send + Sync {
     /// `api_component_token`.
@@ -74,5 +75,16 @@ pub trait WeChatApi: Send + Sync {
         &self,
         token: &AccessToken,
         req: &SetAuthorizerOptionRequest,
+    ) -> Result<(), WeChatError>;
+
+    /// `api_start_push_ticket`: asks WeChat to push a ticket now (no token).
+    async fn start_push_ticket(&self, req: &StartPushTicketRequest) -> Result<(), WeChatError>;
+
+    /// `cgi-bin/message/custom/send`: a customer-service text to a user, with the
+    /// authorizer's access token (not the component's).
+    async fn send_custom_message(
+        &self,
+        authorizer_token: &AccessToken,
+        msg: &CustomTextMessage,
     ) -> Result<(), WeChatError>;
 }

@@ -49,6 +49,8 @@ struct FakeWeChat {
     list_delay: Mutex<Duration>,
     /// `api_get_authorizer_list` at this offset answers -1 (busy) once.
     list_busy_at: Mutex<Option<u32>>,
+    /// Customer-service messages sent, with the token each was sent with.
+    sent: Mutex<Vec<(String, CustomTextMessage)>>,
 }
 
 impl FakeWeChat {
@@ -200,6 +202,24 @@ impl WeChatApi for FakeWeChat {
         _: &SetAuthorizerOptionRequest,
     ) -> Result<(), WeChatError> {
         unimplemented!("no service calls options")
+    }
+
+    async fn start_push_ticket(&self, _: &StartPushTicketRequest) -> Result<(), WeChatError> {
+        self.called("api_start_push_ticket", None)?;
+        Ok(())
+    }
+
+    async fn send_custom_message(
+        &self,
+        t: &AccessToken,
+        msg: &CustomTextMessage,
+    ) -> Result<(), WeChatError> {
+        self.called("message/custom/send", Some(t))?;
+        self.sent
+            .lock()
+            .unwrap()
+            .push((t.expose().to_owned(), msg.clone()));
+        Ok(())
     }
 }
 

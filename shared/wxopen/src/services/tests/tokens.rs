@@ -156,7 +156,7 @@ async fn a_reported_token_is_dropped_only_while_it_is_still_the_stored_one() {
 }
 
 #[tokio::test]
-async fn no_ticket_is_a_named_error_without_a_wechat_call() {
+async fn no_ticket_is_a_named_error_without_a_token_call() {
     let w = World::without_ticket();
     let err = w
         .instance()
@@ -177,6 +177,19 @@ async fn no_ticket_is_a_named_error_without_a_wechat_call() {
         None,
         "the lease is released"
     );
+}
+
+#[tokio::test]
+async fn no_ticket_asks_wechat_to_push_one_once_across_instances() {
+    let w = World::without_ticket();
+    for _ in 0..3 {
+        for instance in [w.instance(), w.instance()] {
+            let err = instance.api.tokens().component_token().await.unwrap_err();
+            assert_eq!(err, ServiceError::Refresh(RefreshError::TicketMissing));
+        }
+    }
+    assert_eq!(w.wechat.count("api_start_push_ticket"), 1);
+    assert_eq!(w.wechat.count("api_component_token"), 0);
 }
 
 #[tokio::test]

@@ -144,6 +144,7 @@ macro_rules! store_behaviour_suite {
             refresh_tokens_are_recovered_only_where_they_differ,
             the_reconcile_lease_admits_one_run_and_the_scan_reads_every_authorizer,
             an_older_info_snapshot_never_replaces_a_newer_one,
+            one_ticket_request_is_claimed_per_interval,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

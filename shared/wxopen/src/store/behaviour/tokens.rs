@@ -236,3 +236,19 @@ pub async fn needs_reauth_is_marked_only_for_the_refresh_token_that_failed(s: im
         Some(&HistoryKind::NeedsReauth)
     );
 }
+
+/// One caller across all instances may ask WeChat for a ticket push per interval.
+pub async fn one_ticket_request_is_claimed_per_interval(s: impl Fixture) {
+    let every = Duration::from_secs(600);
+    let t = now();
+    assert!(s.claim_ticket_request(t, every).await.unwrap());
+    assert!(!s.claim_ticket_request(t, every).await.unwrap());
+    assert!(!s
+        .claim_ticket_request(t.plus(Duration::from_secs(599)), every)
+        .await
+        .unwrap());
+    assert!(s
+        .claim_ticket_request(t.plus(Duration::from_secs(601)), every)
+        .await
+        .unwrap());
+}

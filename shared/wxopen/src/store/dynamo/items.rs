@@ -10,6 +10,8 @@ use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, H
 use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId, RefreshToken};
 
 pub(super) const SK_TICKET: &str = "ticket";
+/// When `api_start_push_ticket` was last called, across instances.
+pub(super) const SK_TICKET_REQUEST: &str = "ticket_request";
 pub(super) const SK_COMPONENT_TOKEN: &str = "component_token";
 pub(super) const AUTHORIZER_PREFIX: &str = "authorizer#";
 /// The public attributes of an authorizer, for listings: no secret is read.

@@ -12,6 +12,7 @@ mod authorizers;
 mod expr;
 mod items;
 mod reconcile;
+pub mod stream;
 mod tokens;
 
 use crate::store::StoreError;

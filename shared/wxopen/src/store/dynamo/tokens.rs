@@ -2,7 +2,9 @@
 //! authorizer items.
 
 use super::expr::{n, s, Item};
-use super::items::{authorizer_sk, parse_authorizer, parse_slot, SK_COMPONENT_TOKEN, SK_TICKET};
+use super::items::{
+    authorizer_sk, parse_authorizer, parse_slot, SK_COMPONENT_TOKEN, SK_TICKET, SK_TICKET_REQUEST,
+};
 use super::{Attrs, DynamoStore};
 use crate::clock::Timestamp;
 use crate::store::{
@@ -78,6 +80,29 @@ impl TicketStore for DynamoStore {
             ticket: VerifyTicket::new(item.req_s("ticket")?),
             create_time: Timestamp::from_secs(item.req_i64("create_time")?),
         }))
+    }
+
+    async fn claim_ticket_request(
+        &self,
+        now: Timestamp,
+        every: Duration,
+    ) -> Result<bool, StoreError> {
+        let values = HashMap::from([
+            (":now".to_owned(), n(now.millis())),
+            (":before".to_owned(), n(now.millis() - every.as_millis() as i64)),
+            (":exp".to_owned(), n(now.plus(every).secs() + 60)),
+        ]);
+        let claimed = self
+            .update(
+                self.item_key(SK_TICKET_REQUEST),
+                "SET #requested_at = :now, #expires_at = :exp",
+                Some("attribute_not_exists(#requested_at) OR #requested_at <= :before"),
+                values,
+                false,
+                "claim the ticket request",
+            )
+            .await?;
+        Ok(claimed.is_some())
     }
 }
 

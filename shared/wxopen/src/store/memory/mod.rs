@@ -12,12 +12,14 @@ use crate::clock::Timestamp;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, HistoryKind};
 use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, VerifyTicket};
 
 #[derive(Debug, Default)]
 struct Component {
     ticket: Option<StoredTicket>,
+    ticket_requested_at: Option<Timestamp>,
     token: TokenSlot,
     authorizers: BTreeMap<AuthorizerAppid, StoredAuthorizer>,
     history: HashMap<AuthorizerAppid, Vec<HistoryEntry>>,
@@ -121,6 +123,20 @@ impl TicketStore for MemoryStore {
 
     async fn load_ticket(&self) -> Result<Option<StoredTicket>, StoreError> {
         Ok(self.with(|c| c.ticket.clone()))
+    }
+
+    async fn claim_ticket_request(
+        &self,
+        now: Timestamp,
+        every: Duration,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|c| match c.ticket_requested_at {
+            Some(at) if at.plus(every) > now => false,
+            _ => {
+                c.ticket_requested_at = Some(now);
+                true
+            }
+        }))
     }
 }
 

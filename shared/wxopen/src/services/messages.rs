@@ -1,0 +1,132 @@
+//! The message and event URL (`/wechat/messages/$APPID$`): a message is verified and decrypted
+//! with the platform's keys; WeChat's release test is answered here, by itself; everything else
+//! is published as `Authorizer Message` for other services.
+
+use super::{Exchanger, ServiceError};
+use crate::clock::Timestamp;
+use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
+use crate::publish::{EventPublisher, Outgoing};
+use crate::tokens::AuthorizerError;
+use std::sync::Arc;
+use wxopen_models::api::CustomTextMessage;
+use wxopen_models::messages::{AuthorizerMessage, TextReply};
+use wxopen_models::notifications::{MessageDetail, MESSAGE};
+use wxopen_models::records::AuthorizerStatus;
+use wxopen_models::release_test::{test_account, ReleaseCase, QUERY_AUTH_CODE_REPLY_SUFFIX};
+use wxopen_models::{AuthorizationCode, AuthorizerAppid};
+
+/// What to answer WeChat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageAnswer {
+    /// A passive reply: the encrypted body, in the format the message came in.
+    Reply(String),
+    /// An empty body: handled, nothing to reply (the release test's API case).
+    Empty,
+    /// `success`: published for other services.
+    Published,
+}
+
+/// The `messages` use case.
+#[derive(Clone)]
+pub struct Messages {
+    crypto: MsgCrypto,
+    exchanger: Arc<Exchanger>,
+    publisher: Arc<dyn EventPublisher>,
+}
+
+impl Messages {
+    /// The use case with the platform's message crypto, the exchanger (its store and the
+    /// component API) and where events go.
+    pub fn new(
+        crypto: MsgCrypto,
+        exchanger: Arc<Exchanger>,
+        publisher: Arc<dyn EventPublisher>,
+    ) -> Self {
+        Self {
+            crypto,
+            exchanger,
+            publisher,
+        }
+    }
+
+    /// Verifies, decrypts and answers a message sent to `appid`'s message URL.
+    pub async fn handle(
+        &self,
+        appid: &AuthorizerAppid,
+        push: &SignedPush<'_>,
+    ) -> Result<MessageAnswer, ServiceError> {
+        let (text, format) = self.crypto.open_message(push)?;
+        let message = AuthorizerMessage::parse(&text, format).map_err(PushError::Malformed)?;
+        tracing::info!(authorizer = %appid, msg_type = %message.msg_type, event = message.event.as_deref(), "message verified");
+        if test_account(appid.as_str()).is_some() {
+            if let Some(case) = ReleaseCase::of(&message) {
+                return self.release_test(appid, &message, case).await;
+            }
+        } else {
+            self.require_authorized(appid).await?;
+        }
+        let detail = MessageDetail::of(self.crypto.appid().clone(), appid.clone(), &message);
+        let event = Outgoing::new(
+            MESSAGE,
+            &detail,
+            Timestamp::from_secs(message.create_time),
+        );
+        if let Some(Err(e)) = self.publisher.publish(&[event]).await.pop() {
+            tracing::error!(authorizer = %appid, error = %e, "message not published; WeChat will send it again");
+            return Err(e.into());
+        }
+        Ok(MessageAnswer::Published)
+    }
+
+    /// Messages are taken only for accounts that authorized the platform and did not revoke.
+    async fn require_authorized(&self, appid: &AuthorizerAppid) -> Result<(), ServiceError> {
+        match self.exchanger.store().load_authorizer(appid).await? {
+            None => Err(AuthorizerError::Unknown(appid.clone()).into()),
+            Some(a) if a.record.status == AuthorizerStatus::Revoked => {
+                Err(AuthorizerError::Revoked(appid.clone()).into())
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The release test's cases, answered whether or not the test account is stored yet.
+    async fn release_test(
+        &self,
+        appid: &AuthorizerAppid,
+        message: &AuthorizerMessage,
+        case: ReleaseCase,
+    ) -> Result<MessageAnswer, ServiceError> {
+        match case {
+            ReleaseCase::Reply(content) => {
+                tracing::info!(authorizer = %appid, "release test: passive reply");
+                let now = Timestamp::now().secs();
+                let reply = TextReply::to(message, content, now).render(message.format);
+                let nonce = format!("{:010}", rand::random::<u32>());
+                Ok(MessageAnswer::Reply(self.crypto.seal_reply(
+                    &reply,
+                    message.format,
+                    &now.to_string(),
+                    &nonce,
+                )))
+            }
+            ReleaseCase::QueryAuthCode(code) => {
+                // The exchange stores the test account like any authorization and leaves its
+                // access token in this container's memory, so the send needs no read.
+                let record = self
+                    .exchanger
+                    .exchange_or_find(&AuthorizationCode::new(code.clone()))
+                    .await?;
+                let reply = CustomTextMessage::new(
+                    message.from_user_name.clone(),
+                    format!("{code}{QUERY_AUTH_CODE_REPLY_SUFFIX}"),
+                );
+                self.exchanger
+                    .api()
+                    .send_custom_message(&record.authorizer_appid, &reply)
+                    .await?;
+                tracing::info!(authorizer = %record.authorizer_appid, "release test: code exchanged and customer-service message sent");
+                Ok(MessageAnswer::Empty)
+            }
+        }
+    }
+}
