@@ -5,8 +5,7 @@ use std::sync::Arc;
 use wxopen::config::{ConfigError, CoreConfig, Env};
 use wxopen::publish::publisher_for;
 use wxopen::services::{
-    Authorization, Authorizers, Exchanger, Messages, Notifier, Pushes, ReconcileSettings,
-    Refresher,
+    Authorization, Authorizers, Exchanger, Messages, Notifier, Pushes, ReconcileSettings, Refresher,
 };
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};

@@ -170,7 +170,8 @@ fn xml_fields(xml: &str) -> Result<Map<String, Value>, EventError> {
             Event::CData(c) => {
                 if let Some((_, _, text)) = stack.last_mut() {
                     text.push_str(
-                        std::str::from_utf8(&c.into_inner()).map_err(|_| bad(&"CDATA not UTF-8"))?,
+                        std::str::from_utf8(&c.into_inner())
+                            .map_err(|_| bad(&"CDATA not UTF-8"))?,
                     );
                 }
             }
@@ -186,7 +187,9 @@ fn xml_fields(xml: &str) -> Result<Map<String, Value>, EventError> {
                         insert(parent, name, value);
                     }
                     None if name == "xml" => root = Some(children),
-                    None => return Err(EventError::Xml(format!("the root is <{name}>, not <xml>"))),
+                    None => {
+                        return Err(EventError::Xml(format!("the root is <{name}>, not <xml>")))
+                    }
                 }
             }
             Event::Eof => break,

@@ -115,8 +115,14 @@ mod tests {
 
     #[test]
     fn every_published_change_has_its_detail_type() {
-        assert_eq!(change_detail_type(HistoryKind::Authorized), Some(AUTHORIZED));
-        assert_eq!(change_detail_type(HistoryKind::Reauthorized), Some(AUTHORIZED));
+        assert_eq!(
+            change_detail_type(HistoryKind::Authorized),
+            Some(AUTHORIZED)
+        );
+        assert_eq!(
+            change_detail_type(HistoryKind::Reauthorized),
+            Some(AUTHORIZED)
+        );
         assert_eq!(
             change_detail_type(HistoryKind::PermissionsChanged),
             Some(UPDATED)

@@ -17,7 +17,12 @@ pub struct TestAccount {
     pub mini_program: bool,
 }
 
-const fn account(group: u8, appid: &'static str, username: &'static str, mini_program: bool) -> TestAccount {
+const fn account(
+    group: u8,
+    appid: &'static str,
+    username: &'static str,
+    mini_program: bool,
+) -> TestAccount {
     TestAccount {
         group,
         appid,
@@ -103,28 +108,47 @@ mod tests {
         for group in 1..=5 {
             let members: Vec<_> = TEST_ACCOUNTS.iter().filter(|a| a.group == group).collect();
             assert_eq!(members.len(), 2);
-            assert!(members.iter().any(|a| a.mini_program) && members.iter().any(|a| !a.mini_program));
+            assert!(
+                members.iter().any(|a| a.mini_program) && members.iter().any(|a| !a.mini_program)
+            );
         }
-        assert_eq!(test_account("wx9252c5e0bb1836fc").unwrap().username, "gh_c0f28a78b318");
+        assert_eq!(
+            test_account("wx9252c5e0bb1836fc").unwrap().username,
+            "gh_c0f28a78b318"
+        );
         assert_eq!(test_account("wxf8b4f85f3a794e77"), None);
     }
 
     #[test]
     fn the_three_cases_and_what_is_none_of_them() {
         assert_eq!(
-            ReleaseCase::of(&msg("text", "<Content>TESTCOMPONENT_MSG_TYPE_TEXT</Content>")),
-            Some(ReleaseCase::Reply("TESTCOMPONENT_MSG_TYPE_TEXT_callback".into()))
+            ReleaseCase::of(&msg(
+                "text",
+                "<Content>TESTCOMPONENT_MSG_TYPE_TEXT</Content>"
+            )),
+            Some(ReleaseCase::Reply(
+                "TESTCOMPONENT_MSG_TYPE_TEXT_callback".into()
+            ))
         );
         assert_eq!(
-            ReleaseCase::of(&msg("text", "<Content>QUERY_AUTH_CODE:queryauthcode@@@abc</Content>")),
+            ReleaseCase::of(&msg(
+                "text",
+                "<Content>QUERY_AUTH_CODE:queryauthcode@@@abc</Content>"
+            )),
             Some(ReleaseCase::QueryAuthCode("queryauthcode@@@abc".into()))
         );
         assert_eq!(
             ReleaseCase::of(&msg("event", "<Event>LOCATION</Event>")),
             Some(ReleaseCase::Reply("LOCATIONfrom_callback".into()))
         );
-        assert_eq!(ReleaseCase::of(&msg("text", "<Content>hello</Content>")), None);
-        assert_eq!(ReleaseCase::of(&msg("text", "<Content>QUERY_AUTH_CODE:</Content>")), None);
+        assert_eq!(
+            ReleaseCase::of(&msg("text", "<Content>hello</Content>")),
+            None
+        );
+        assert_eq!(
+            ReleaseCase::of(&msg("text", "<Content>QUERY_AUTH_CODE:</Content>")),
+            None
+        );
         assert_eq!(ReleaseCase::of(&msg("image", "<PicUrl>x</PicUrl>")), None);
     }
 }

@@ -219,7 +219,10 @@ pub async fn custom_send(
         return Json(error(47001, "data format error"));
     };
     let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-    let content = body["text"]["content"].as_str().unwrap_or_default().to_owned();
+    let content = body["text"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     if touser.is_empty() || body["msgtype"] != "text" || content.is_empty() {
         return Json(error(44002, "empty post data or invalid msgtype"));
     }

@@ -52,7 +52,10 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/expire-codes", post(admin::expire_codes))
         .route("/_sim/push/ticket", post(admin::push_ticket_now))
         .route("/_sim/push/unauthorized", post(admin::push_unauthorized))
-        .route("/_sim/push/updateauthorized", post(admin::push_updateauthorized))
+        .route(
+            "/_sim/push/updateauthorized",
+            post(admin::push_updateauthorized),
+        )
         .route("/_sim/sent", get(admin::sent))
         .route("/_sim/release-test", post(release::release_test))
         .with_state(state)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wxopen::clock::now_secs;
-use wxopen::msg_crypto::{signature, EncodingAesKey, MsgCrypto};
+use wxopen::msg_crypto::{EncodingAesKey, MsgCrypto};
 use wxopen_models::messages::{AuthorizerMessage, BodyFormat};
 use wxopen_models::release_test::{
     TestAccount, EVENT_CASE_REPLY_SUFFIX, QUERY_AUTH_CODE_PREFIX, QUERY_AUTH_CODE_REPLY_SUFFIX,
@@ -112,8 +112,14 @@ pub async fn run(shared: &Shared, request: &ReleaseTestRequest) -> Result<Releas
     };
     let platform = platform(shared)?;
     let accounts: Vec<&TestAccount> = TEST_ACCOUNTS.iter().filter(|a| a.group == group).collect();
-    let oa = accounts.iter().find(|a| !a.mini_program).expect("each group has one");
-    let mp = accounts.iter().find(|a| a.mini_program).expect("each group has one");
+    let oa = accounts
+        .iter()
+        .find(|a| !a.mini_program)
+        .expect("each group has one");
+    let mp = accounts
+        .iter()
+        .find(|a| a.mini_program)
+        .expect("each group has one");
     let mut cases = vec![ticket_case(shared).await];
     cases.push(reply_case(&platform, oa, "text", BodyFormat::Xml).await);
     cases.push(api_case(shared, &platform, oa, BodyFormat::Xml).await);
@@ -130,7 +136,10 @@ async fn ticket_case(shared: &Shared) -> CaseReport {
     let started = Instant::now();
     let (passed, detail) = match push_ticket(shared).await {
         Ok(true) => (true, "the event URL answered success".to_owned()),
-        Ok(false) => (false, "no event URL is configured (SIM_EVENTS_URL)".to_owned()),
+        Ok(false) => (
+            false,
+            "no event URL is configured (SIM_EVENTS_URL)".to_owned(),
+        ),
         Err(e) => (false, e),
     };
     report("component_verify_ticket", passed, detail, started)
@@ -150,7 +159,12 @@ fn openid() -> String {
 }
 
 /// A message from `from` to `account`, written in `format`.
-fn message(account: &TestAccount, from: &str, fields: &[(&str, &str)], format: BodyFormat) -> String {
+fn message(
+    account: &TestAccount,
+    from: &str,
+    fields: &[(&str, &str)],
+    format: BodyFormat,
+) -> String {
     let now = now_secs();
     match format {
         BodyFormat::Xml => {
@@ -164,7 +178,8 @@ fn message(account: &TestAccount, from: &str, fields: &[(&str, &str)], format: B
             xml + "</xml>"
         }
         BodyFormat::Json => {
-            let mut object = json!({"ToUserName": account.username, "FromUserName": from, "CreateTime": now});
+            let mut object =
+                json!({"ToUserName": account.username, "FromUserName": from, "CreateTime": now});
             for (k, v) in fields {
                 object[*k] = Value::String((*v).to_owned());
             }
@@ -181,28 +196,20 @@ async fn send(
     text: &str,
     format: BodyFormat,
 ) -> Result<(u16, String), String> {
-    let encrypt = platform.crypto.encrypt(text);
     let timestamp = now_secs().to_string();
     let nonce = format!("{}", rand::random::<u32>());
-    let msg_signature = signature(&platform.token, &timestamp, &nonce, &encrypt);
+    let sealed = platform
+        .crypto
+        .seal_message(text, account.username, format, &timestamp, &nonce);
     let plain_signature = {
         use sha1::Digest as _;
         let mut parts = [platform.token.as_str(), timestamp.as_str(), nonce.as_str()];
         parts.sort_unstable();
         hex::encode(sha1::Sha1::digest(parts.concat().as_bytes()))
     };
-    let (body, content_type) = match format {
-        BodyFormat::Xml => (
-            format!(
-                "<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>",
-                account.username
-            ),
-            "text/xml",
-        ),
-        BodyFormat::Json => (
-            json!({"ToUserName": account.username, "Encrypt": encrypt}).to_string(),
-            "application/json",
-        ),
+    let content_type = match format {
+        BodyFormat::Xml => "text/xml",
+        BodyFormat::Json => "application/json",
     };
     let url = platform.messages_url.replace("$APPID$", account.appid);
     let resp = reqwest::Client::new()
@@ -213,90 +220,199 @@ async fn send(
             ("nonce", nonce.as_str()),
             ("openid", from),
             ("encrypt_type", "aes"),
-            ("msg_signature", msg_signature.as_str()),
+            ("msg_signature", sealed.msg_signature.as_str()),
         ])
         .header("content-type", content_type)
-        .body(body)
+        .body(sealed.body)
         .timeout(BUDGET)
         .send()
         .await
-        .map_err(|e| format!("no answer within {} s: {}", BUDGET.as_secs(), e.without_url()))?;
+        .map_err(|e| {
+            format!(
+                "no answer within {} s: {}",
+                BUDGET.as_secs(),
+                e.without_url()
+            )
+        })?;
     let status = resp.status().as_u16();
     Ok((status, resp.text().await.unwrap_or_default()))
 }
 
 /// The text or event case: an encrypted passive reply with the expected text.
-async fn reply_case(platform: &Platform, account: &TestAccount, kind: &str, format: BodyFormat) -> CaseReport {
+async fn reply_case(
+    platform: &Platform,
+    account: &TestAccount,
+    kind: &str,
+    format: BodyFormat,
+) -> CaseReport {
     let from = openid();
     let (fields, expected): (Vec<(&str, &str)>, String) = if kind == "text" {
         (
-            vec![("MsgType", "text"), ("Content", TEXT_CASE), ("MsgId", "6364923474433998594")],
+            vec![
+                ("MsgType", "text"),
+                ("Content", TEXT_CASE),
+                ("MsgId", "6364923474433998594"),
+            ],
             TEXT_CASE_REPLY.to_owned(),
         )
     } else {
         (
-            vec![("MsgType", "event"), ("Event", "LOCATION"), ("Latitude", "23.1"), ("Longitude", "113.3"), ("Precision", "119.4")],
+            vec![
+                ("MsgType", "event"),
+                ("Event", "LOCATION"),
+                ("Latitude", "23.1"),
+                ("Longitude", "113.3"),
+                ("Precision", "119.4"),
+            ],
             format!("LOCATION{EVENT_CASE_REPLY_SUFFIX}"),
         )
     };
     let started = Instant::now();
-    let answer = send(platform, account, &from, &message(account, &from, &fields, format), format).await;
+    let answer = send(
+        platform,
+        account,
+        &from,
+        &message(account, &from, &fields, format),
+        format,
+    )
+    .await;
     let (passed, detail) = match answer {
         Err(e) => (false, e),
         Ok((status, _)) if status != 200 => (false, format!("the message URL answered {status}")),
         Ok((_, body)) => match platform.crypto.open_reply(&body) {
-            Err(e) => (false, format!("the reply is not an encrypted, signed reply ({e}): {}", body.chars().take(120).collect::<String>())),
+            Err(e) => (
+                false,
+                format!(
+                    "the reply is not an encrypted, signed reply ({e}): {}",
+                    body.chars().take(120).collect::<String>()
+                ),
+            ),
             Ok((text, reply_format)) => match AuthorizerMessage::parse(&text, reply_format) {
                 Err(e) => (false, format!("the decrypted reply is unreadable: {e}")),
-                Ok(reply) if reply.text() != Some(expected.as_str()) => {
-                    (false, format!("the reply reads {:?}, not {expected:?}", reply.content))
-                }
-                Ok(reply) if reply.to_user_name != from || reply.from_user_name != account.username => (
+                Ok(reply) if reply.text() != Some(expected.as_str()) => (
                     false,
-                    format!("the reply goes from {} to {}, not from {} to {from}", reply.from_user_name, reply.to_user_name, account.username),
+                    format!("the reply reads {:?}, not {expected:?}", reply.content),
                 ),
+                Ok(reply)
+                    if reply.to_user_name != from || reply.from_user_name != account.username =>
+                {
+                    (
+                        false,
+                        format!(
+                            "the reply goes from {} to {}, not from {} to {from}",
+                            reply.from_user_name, reply.to_user_name, account.username
+                        ),
+                    )
+                }
                 Ok(_) => (true, format!("encrypted passive reply {expected:?}")),
             },
         },
     };
     let passed = passed && started.elapsed() <= BUDGET;
-    report(&format!("{kind} ({})", account.appid), passed, detail, started)
+    report(
+        &format!("{kind} ({})", account.appid),
+        passed,
+        detail,
+        started,
+    )
 }
 
 /// The API case: the account is authorized with a fresh code; `QUERY_AUTH_CODE:<code>` must be
 /// answered with an empty body and `<code>_from_api` sent to the user with that account's token.
-async fn api_case(shared: &Shared, platform: &Platform, account: &TestAccount, format: BodyFormat) -> CaseReport {
+async fn api_case(
+    shared: &Shared,
+    platform: &Platform,
+    account: &TestAccount,
+    format: BodyFormat,
+) -> CaseReport {
     let from = openid();
     let code = shared.lock().unwrap().authorize(account.appid);
     let content = format!("{QUERY_AUTH_CODE_PREFIX}{code}");
-    let fields = [("MsgType", "text"), ("Content", content.as_str()), ("MsgId", "6364923474433998595")];
+    let fields = [
+        ("MsgType", "text"),
+        ("Content", content.as_str()),
+        ("MsgId", "6364923474433998595"),
+    ];
     let started = Instant::now();
     let sent_before = shared.lock().unwrap().sent.len();
-    let answer = send(platform, account, &from, &message(account, &from, &fields, format), format).await;
+    let answer = send(
+        platform,
+        account,
+        &from,
+        &message(account, &from, &fields, format),
+        format,
+    )
+    .await;
     let answered = started.elapsed();
     let expected = format!("{code}{QUERY_AUTH_CODE_REPLY_SUFFIX}");
     let (passed, detail) = match answer {
         Err(e) => (false, e),
-        Ok((status, body)) if status != 200 => (false, format!("the message URL answered {status}: {}", body.chars().take(160).collect::<String>())),
-        Ok((_, body)) if !body.trim().is_empty() && body.trim() != "success" => {
-            (false, format!("the answer must be empty, not {:?}", body.chars().take(80).collect::<String>()))
-        }
+        Ok((status, body)) if status != 200 => (
+            false,
+            format!(
+                "the message URL answered {status}: {}",
+                body.chars().take(160).collect::<String>()
+            ),
+        ),
+        Ok((_, body)) if !body.trim().is_empty() && body.trim() != "success" => (
+            false,
+            format!(
+                "the answer must be empty, not {:?}",
+                body.chars().take(80).collect::<String>()
+            ),
+        ),
         Ok(_) => {
             let state = shared.lock().unwrap();
-            let sent: Vec<_> = state.sent[sent_before..].iter().filter(|m| m.touser == from).collect();
-            let current_token = state.authorizer_tokens.get(account.appid).map(|(t, _)| t.clone());
+            let sent: Vec<_> = state.sent[sent_before..]
+                .iter()
+                .filter(|m| m.touser == from)
+                .collect();
+            let current_token = state
+                .authorizer_tokens
+                .get(account.appid)
+                .map(|(t, _)| t.clone());
             match sent.as_slice() {
-                [] => (false, "no customer-service message reached the user".to_owned()),
-                [m] if m.content != expected => (false, format!("the customer-service message reads {:?}, not {expected:?}", m.content)),
-                [m] if m.appid != account.appid || current_token.is_none() => {
-                    (false, format!("the message was sent with the token of {}, not of {}", m.appid, account.appid))
-                }
-                [_] => (true, format!("empty answer, and {expected:?} sent with the account's token")),
-                more => (false, format!("{} customer-service messages reached the user, not one", more.len())),
+                [] => (
+                    false,
+                    "no customer-service message reached the user".to_owned(),
+                ),
+                [m] if m.content != expected => (
+                    false,
+                    format!(
+                        "the customer-service message reads {:?}, not {expected:?}",
+                        m.content
+                    ),
+                ),
+                [m] if m.appid != account.appid || current_token.is_none() => (
+                    false,
+                    format!(
+                        "the message was sent with the token of {}, not of {}",
+                        m.appid, account.appid
+                    ),
+                ),
+                [_] => (
+                    true,
+                    format!("empty answer, and {expected:?} sent with the account's token"),
+                ),
+                more => (
+                    false,
+                    format!(
+                        "{} customer-service messages reached the user, not one",
+                        more.len()
+                    ),
+                ),
             }
         }
     };
     let passed = passed && answered <= BUDGET;
-    let name = format!("QUERY_AUTH_CODE ({}, {})", account.appid, if format == BodyFormat::Json { "json" } else { "xml" });
+    let name = format!(
+        "QUERY_AUTH_CODE ({}, {})",
+        account.appid,
+        if format == BodyFormat::Json {
+            "json"
+        } else {
+            "xml"
+        }
+    );
     report(&name, passed, detail, started)
 }

@@ -3,7 +3,7 @@
 //! encryption mode, envelope, signature, decryption, and the AppID inside. Nothing but the
 //! envelope is parsed before the signature holds.
 
-use super::{signature, CryptoError, MsgCrypto};
+use super::{signature, CryptoError, MsgCrypto, SealedPush};
 use wxopen_models::events::{EncryptedEnvelope, EventError};
 use wxopen_models::messages::{parse_envelope, BodyFormat, ReplyEnvelope};
 
@@ -115,18 +115,62 @@ impl MsgCrypto {
         Ok((text, format))
     }
 
+    /// Encrypts and signs a message as WeChat sends it to the message URL: the envelope names
+    /// the account (`to_user_name`) and is written in `format`.
+    pub fn seal_message(
+        &self,
+        msg: &str,
+        to_user_name: &str,
+        format: BodyFormat,
+        timestamp: &str,
+        nonce: &str,
+    ) -> SealedPush {
+        let encrypt = self.encrypt(msg);
+        let msg_signature = signature(self.token.expose(), timestamp, nonce, &encrypt);
+        let body = match format {
+            BodyFormat::Xml => EncryptedEnvelope {
+                app_id: None,
+                to_user_name: Some(to_user_name.to_owned()),
+                encrypt,
+            }
+            .to_xml(),
+            BodyFormat::Json => {
+                serde_json::json!({"ToUserName": to_user_name, "Encrypt": encrypt}).to_string()
+            }
+        };
+        SealedPush {
+            body,
+            timestamp: timestamp.to_owned(),
+            nonce: nonce.to_owned(),
+            msg_signature,
+        }
+    }
+
     /// Verifies and decrypts a passive reply, as WeChat does with what the message URL answers.
     pub fn open_reply(&self, body: &str) -> Result<(String, BodyFormat), PushError> {
         let (reply, format) = ReplyEnvelope::parse(body)?;
-        self.verify_signature(&reply.timestamp, &reply.nonce, &reply.encrypt, &reply.msg_signature)
-            .map_err(PushError::BadSignature)?;
-        let text = self.decrypt(&reply.encrypt).map_err(PushError::Undecryptable)?;
+        self.verify_signature(
+            &reply.timestamp,
+            &reply.nonce,
+            &reply.encrypt,
+            &reply.msg_signature,
+        )
+        .map_err(PushError::BadSignature)?;
+        let text = self
+            .decrypt(&reply.encrypt)
+            .map_err(PushError::Undecryptable)?;
         Ok((text, format))
     }
 
     /// A passive reply to a message: `reply` (already rendered in `format`) encrypted and
     /// signed, in the envelope WeChat expects for that format.
-    pub fn seal_reply(&self, reply: &str, format: BodyFormat, timestamp: &str, nonce: &str) -> String {
+    pub fn seal_reply(
+        &self,
+        reply: &str,
+        format: BodyFormat,
+        timestamp: &str,
+        nonce: &str,
+    ) -> String {
         let encrypt = self.encrypt(reply);
         let signature = signature(self.token.expose(), timestamp, nonce, &encrypt);
         match format {

@@ -67,7 +67,11 @@ impl Exchanger {
             .store
             .save_authorization(&auth, authorized_at, Timestamp::now())
             .await?;
-        if let Some(access) = auth.access.as_ref().filter(|_| record.status == AuthorizerStatus::Authorized) {
+        if let Some(access) = auth
+            .access
+            .as_ref()
+            .filter(|_| record.status == AuthorizerStatus::Authorized)
+        {
             // Stored just now: a token request in this container needs no read.
             self.api
                 .tokens()

@@ -66,11 +66,7 @@ impl Messages {
             self.require_authorized(appid).await?;
         }
         let detail = MessageDetail::of(self.crypto.appid().clone(), appid.clone(), &message);
-        let event = Outgoing::new(
-            MESSAGE,
-            &detail,
-            Timestamp::from_secs(message.create_time),
-        );
+        let event = Outgoing::new(MESSAGE, &detail, Timestamp::from_secs(message.create_time));
         if let Some(Err(e)) = self.publisher.publish(&[event]).await.pop() {
             tracing::error!(authorizer = %appid, error = %e, "message not published; WeChat will send it again");
             return Err(e.into());

@@ -6,9 +6,9 @@ use crate::error::ServiceError;
 use crate::wechat::WeChatApi;
 use std::sync::Arc;
 use wxopen_models::api::{
-    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
-    GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
-    QueryAuthRequest, QueryAuthResponse, CustomTextMessage,
+    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
+    GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
+    GetAuthorizerListResponse, QueryAuthRequest, QueryAuthResponse,
 };
 use wxopen_models::{AuthorizationCode, AuthorizerAppid, ComponentAppid};
 

@@ -187,7 +187,9 @@ impl TokenManager {
         };
         match self.wechat.start_push_ticket(&request).await {
             Ok(()) => tracing::info!("no ticket stored: asked WeChat to push one now"),
-            Err(e) => tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now"),
+            Err(e) => {
+                tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now")
+            }
         }
     }
 

@@ -9,10 +9,10 @@ use std::error::Error as _;
 use std::time::Duration;
 use wxopen_models::api::{
     AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
-    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
-    GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
-    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
-    SetAuthorizerOptionRequest, StartPushTicketRequest, CustomTextMessage,
+    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
+    GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
+    GetAuthorizerListResponse, GetAuthorizerOptionRequest, GetAuthorizerOptionResponse,
+    QueryAuthRequest, QueryAuthResponse, SetAuthorizerOptionRequest, StartPushTicketRequest,
 };
 use wxopen_models::envelope::{parse_response, ResponseError};
 use wxopen_models::AccessToken;

@@ -11,10 +11,10 @@ pub use retry::RetryPolicy;
 use async_trait::async_trait;
 use wxopen_models::api::{
     AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
-    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, GetAuthorizerInfoRequest,
-    GetAuthorizerInfoResponse, GetAuthorizerListRequest, GetAuthorizerListResponse,
-    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, QueryAuthRequest, QueryAuthResponse,
-    SetAuthorizerOptionRequest, StartPushTicketRequest, CustomTextMessage,
+    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
+    GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
+    GetAuthorizerListResponse, GetAuthorizerOptionRequest, GetAuthorizerOptionResponse,
+    QueryAuthRequest, QueryAuthResponse, SetAuthorizerOptionRequest, StartPushTicketRequest,
 };
 use wxopen_models::AccessToken;
 

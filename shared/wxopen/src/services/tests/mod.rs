@@ -2,6 +2,7 @@
 //! and push rules in milliseconds, without any server.
 
 mod authorization;
+mod messages;
 mod pushes;
 mod reconcile;
 mod tokens;
@@ -9,6 +10,7 @@ mod tokens;
 use super::*;
 use crate::clock::Timestamp;
 use crate::msg_crypto::{EncodingAesKey, MsgCrypto};
+use crate::publish::MemoryPublisher;
 use crate::state::StateSigner;
 use crate::store::{MemoryStore, TicketStore};
 use crate::tokens::{ComponentApi, TokenManager, TokenSettings};
@@ -54,6 +56,10 @@ struct FakeWeChat {
 }
 
 impl FakeWeChat {
+    fn total(&self) -> usize {
+        self.calls.lock().unwrap().values().sum()
+    }
+
     fn count(&self, endpoint: &'static str) -> usize {
         self.calls
             .lock()
@@ -239,6 +245,7 @@ impl Instance {
 struct World {
     store: MemoryStore,
     wechat: Arc<FakeWeChat>,
+    publisher: MemoryPublisher,
     reconcile: ReconcileSettings,
 }
 
@@ -249,6 +256,7 @@ struct Instance {
     authorizers: Authorizers,
     authorization: Authorization,
     pushes: Pushes,
+    messages: Messages,
     refresher: Refresher,
     crypto: MsgCrypto,
 }
@@ -268,6 +276,7 @@ impl World {
         Self {
             store: MemoryStore::new(component()),
             wechat: Arc::default(),
+            publisher: MemoryPublisher::default(),
             reconcile: ReconcileSettings {
                 safety_margin: Duration::ZERO,
                 ..ReconcileSettings::default()
@@ -310,6 +319,11 @@ impl World {
                 pages,
             ),
             pushes: Pushes::new(crypto.clone(), store.clone(), exchanger.clone()),
+            messages: Messages::new(
+                crypto.clone(),
+                exchanger.clone(),
+                Arc::new(self.publisher.clone()),
+            ),
             refresher: Refresher::new(api.clone(), store.clone(), self.reconcile),
             exchanger,
             api,

@@ -28,13 +28,22 @@ pub fn history_change(image: &Map<String, Value>) -> Result<Option<HistoryChange
     else {
         return Ok(None);
     };
-    let component =
-        ComponentAppid::parse(component).map_err(|e| corrupt(&pk, e.to_string()))?;
+    let component = ComponentAppid::parse(component).map_err(|e| corrupt(&pk, e.to_string()))?;
     let authorizer_appid =
         AuthorizerAppid::parse(appid).map_err(|e| corrupt(&pk, e.to_string()))?;
     let attrs: Attrs = image
         .iter()
-        .map(|(k, v)| Ok((k.clone(), attribute(v).ok_or_else(|| corrupt(&sk, format!("attribute {k} is not a DynamoDB attribute value")))?)))
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                attribute(v).ok_or_else(|| {
+                    corrupt(
+                        &sk,
+                        format!("attribute {k} is not a DynamoDB attribute value"),
+                    )
+                })?,
+            ))
+        })
         .collect::<Result<_, StoreError>>()?;
     let entry = parse_history(&attrs)?;
     Ok(Some(HistoryChange {
@@ -62,10 +71,16 @@ fn attribute(v: &Value) -> Option<AttributeValue> {
                 .collect::<Option<_>>()?,
         ),
         ("SS", Value::Array(items)) => AttributeValue::Ss(
-            items.iter().map(|i| i.as_str().map(str::to_owned)).collect::<Option<_>>()?,
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
         ),
         ("NS", Value::Array(items)) => AttributeValue::Ns(
-            items.iter().map(|i| i.as_str().map(str::to_owned)).collect::<Option<_>>()?,
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
         ),
         // Binary attributes are not written by this service.
         _ => return None,
@@ -106,9 +121,13 @@ mod tests {
 
     #[test]
     fn other_items_are_not_changes_and_broken_ones_are_errors() {
-        let authorizer = image(json!({"pk": {"S": "component#wxc"}, "sk": {"S": "authorizer#wxa"}}));
+        let authorizer =
+            image(json!({"pk": {"S": "component#wxc"}, "sk": {"S": "authorizer#wxa"}}));
         assert_eq!(history_change(&authorizer).unwrap(), None);
-        assert_eq!(history_change(&image(json!({"x": {"S": "y"}}))).unwrap(), None);
+        assert_eq!(
+            history_change(&image(json!({"x": {"S": "y"}}))).unwrap(),
+            None
+        );
         let unknown_kind = image(json!({
             "pk": {"S": "component#wxc#history#wxa"}, "sk": {"S": "1#x#1"},
             "kind": {"S": "exploded"}, "at_ms": {"N": "1"}, "permission_ids": {"L": []}

@@ -89,7 +89,10 @@ impl TicketStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let values = HashMap::from([
             (":now".to_owned(), n(now.millis())),
-            (":before".to_owned(), n(now.millis() - every.as_millis() as i64)),
+            (
+                ":before".to_owned(),
+                n(now.millis() - every.as_millis() as i64),
+            ),
             (":exp".to_owned(), n(now.plus(every).secs() + 60)),
         ]);
         let claimed = self
