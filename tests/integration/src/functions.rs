@@ -335,27 +335,7 @@ pub fn seal_with_wechatpy(xml: &str, appid: &str) -> WeChatPush {
     let timestamp = now_secs().to_string();
     let nonce = format!("{:x}", rand_nonce());
     let input = json!({"token": MSG_TOKEN, "encoding_aes_key": AES_KEY, "appid": appid, "xml": xml, "timestamp": timestamp, "nonce": nonce});
-    let mut child = std::process::Command::new(&python)
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{python} could not start ({e}): run the tests with `make test`, which installs wechatpy"));
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "wechatpy failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sealed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sealed = run_python(&python, script, &input);
     let body = EncryptedEnvelope {
         app_id: Some(appid.to_owned()),
         to_user_name: None,
@@ -375,6 +355,76 @@ pub fn seal_with_wechatpy(xml: &str, appid: &str) -> WeChatPush {
             ),
         ],
     }
+}
+
+/// Verifies and decrypts a passive reply with wechatpy, as WeChat would; the reply's XML.
+pub fn open_reply_with_wechatpy(reply: &str) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let python = format!("{root}/.venv/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/wechatpy_open.py");
+    let input = json!({"token": MSG_TOKEN, "encoding_aes_key": AES_KEY, "appid": COMPONENT, "reply": reply});
+    let out = run_python(&python, script, &input);
+    out["xml"].as_str().expect("wechatpy returns the XML").to_owned()
+}
+
+fn run_python(python: &str, script: &str, input: &Value) -> Value {
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python} could not start ({e}): run the tests with `make test`, which installs wechatpy"));
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "wechatpy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A message to the message URL, sealed with this project's crypto as WeChat sends it: the
+/// body (XML or JSON) and the query parameters.
+pub fn seal_message(to_user_name: &str, plain: &str, format: wxopen_models::messages::BodyFormat) -> WeChatPush {
+    let crypto = wxopen::msg_crypto::MsgCrypto::new(
+        wxopen_models::Secret::new(MSG_TOKEN),
+        wxopen::msg_crypto::EncodingAesKey::parse(AES_KEY).unwrap(),
+        None,
+        component(),
+    );
+    let timestamp = now_secs().to_string();
+    let nonce = format!("{:x}", rand_nonce());
+    let sealed = crypto.seal_message(plain, to_user_name, format, &timestamp, &nonce);
+    WeChatPush {
+        body: sealed.body,
+        query: vec![
+            ("signature".into(), "unused-plain-signature".into()),
+            ("timestamp".into(), timestamp),
+            ("nonce".into(), nonce),
+            ("openid".into(), "o-user".into()),
+            ("encrypt_type".into(), "aes".into()),
+            ("msg_signature".into(), sealed.msg_signature),
+        ],
+    }
+}
+
+/// `POST /wechat/messages/{appid}` with `push`, through the messages handler.
+pub async fn post_message(services: &Services, appid: &str, push: &WeChatPush) -> Response<Body> {
+    let path = format!("/wechat/messages/{appid}");
+    let mut event = http_event_json("POST", &path, &push.query(), &[("content-type", "text/xml")], Some(&push.body));
+    event["routeKey"] = "POST /wechat/messages/{appid}".into();
+    event["pathParameters"] = json!({ "appid": appid });
+    messages::handler::handle(&services.messages, parse_event(event))
+        .await
+        .expect("the handler answers HTTP")
 }
 
 fn rand_nonce() -> u64 {

@@ -2,6 +2,7 @@
 //! that counts calls and replays scripted answers; [`dynamo`] creates tables from
 //! `template.yaml` on the Amazon DynamoDB Local server that `make test` starts.
 
+pub mod bus;
 pub mod dynamo;
 pub mod functions;
 pub mod gateway;

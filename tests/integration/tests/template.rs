@@ -67,7 +67,7 @@ fn every_function_binary_has_a_resource_built_by_cargo_lambda_for_arm64() {
         );
     }
     let binaries = function_binaries();
-    assert_eq!(binaries.len(), 7);
+    assert_eq!(binaries.len(), 9);
     assert_eq!(declared, binaries);
     let g = &t["Globals"]["Function"];
     assert_eq!(g["Runtime"], "provided.al2023");
@@ -95,6 +95,7 @@ fn every_route_of_the_design_exists_with_its_authorization_and_nothing_else() {
         ("GET /wechat/authorize", "authorize", "NONE"),
         ("GET /wechat/callback", "callback", "NONE"),
         ("POST /wechat/events", "events", "NONE"),
+        ("POST /wechat/messages/{appid}", "messages", "NONE"),
         ("GET /authorizers", "authorizer-info", "AWS_IAM"),
         ("GET /authorizers/{appid}", "authorizer-info", "AWS_IAM"),
     ];
@@ -265,4 +266,72 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
         .unwrap()
         .ends_with("/wechat/callback"));
     assert_eq!(t["Parameters"]["SecretsArn"]["Type"], "String");
+}
+
+fn function<'a>(t: &'a Value, binary: &str) -> &'a Value {
+    of_type(t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .unwrap_or_else(|| panic!("no function for {binary}"))
+        .1
+}
+
+#[test]
+fn history_items_reach_the_notifier_through_the_stream_and_only_it_and_messages_publish() {
+    let t = template();
+    let (_, table) = &of_type(&t, "AWS::DynamoDB::Table")[0];
+    assert_eq!(
+        table["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_IMAGE"
+    );
+    let notifier = function(&t, "notifier");
+    let stream = &notifier["Properties"]["Events"]["HistoryItems"];
+    assert_eq!(stream["Type"], "DynamoDB");
+    let p = &stream["Properties"];
+    assert_eq!(untag(&p["Stream"]), "StateTable.StreamArn");
+    assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(p["BisectBatchOnFunctionError"], true);
+    assert!(p["MaximumRetryAttempts"].as_u64().unwrap() > 0);
+    assert!(!p["DestinationConfig"]["OnFailure"]["Destination"].is_null());
+    // The filter admits exactly the kinds the notifier publishes.
+    let pattern: serde_json::Value =
+        serde_json::from_str(p["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(pattern["eventName"][0], "INSERT");
+    let kinds: BTreeSet<String> = pattern["dynamodb"]["NewImage"]["kind"]["S"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    use wxopen_models::records::HistoryKind::*;
+    let published: BTreeSet<String> = [
+        Authorized,
+        Reauthorized,
+        PermissionsChanged,
+        Revoked,
+        NeedsReauth,
+        RefreshTokenReplaced,
+        RefreshTokenRecovered,
+    ]
+    .into_iter()
+    .filter(|k| wxopen_models::notifications::change_detail_type(*k).is_some())
+    .map(|k| k.as_str().to_owned())
+    .collect();
+    assert_eq!(kinds, published);
+    // Exactly two functions may put events, each on the one bus.
+    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
+        let text = serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap();
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let publishes = binary == "messages" || binary == "notifier";
+        assert_eq!(text.contains("events:PutEvents"), publishes, "{name}");
+        if publishes {
+            assert!(text.contains("EventBus.Arn") && text.contains("event-bus/${EventBusName}"), "{name}: {text}");
+            assert!(!f["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"].is_null());
+        }
+    }
+    assert!(untag(&t["Outputs"]["MessageUrl"]["Value"])
+        .as_str()
+        .unwrap()
+        .ends_with("/wechat/messages/$APPID$"));
 }

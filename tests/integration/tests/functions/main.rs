@@ -12,4 +12,5 @@ mod authorizer_token;
 mod callback;
 mod events;
 mod exchange;
+mod messages;
 mod refresher;
