@@ -129,7 +129,9 @@ fn attribute_json(v: &AttributeValue) -> Value {
         AttributeValue::N(n) => json!({"N": n}),
         AttributeValue::Bool(b) => json!({"BOOL": b}),
         AttributeValue::Null(_) => json!({"NULL": true}),
-        AttributeValue::L(items) => json!({"L": items.iter().map(attribute_json).collect::<Vec<_>>()}),
+        AttributeValue::L(items) => {
+            json!({"L": items.iter().map(attribute_json).collect::<Vec<_>>()})
+        }
         AttributeValue::M(map) => {
             json!({"M": map.iter().map(|(k, v)| (k.clone(), attribute_json(v))).collect::<serde_json::Map<_, _>>()})
         }

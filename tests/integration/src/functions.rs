@@ -364,7 +364,10 @@ pub fn open_reply_with_wechatpy(reply: &str) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/wechatpy_open.py");
     let input = json!({"token": MSG_TOKEN, "encoding_aes_key": AES_KEY, "appid": COMPONENT, "reply": reply});
     let out = run_python(&python, script, &input);
-    out["xml"].as_str().expect("wechatpy returns the XML").to_owned()
+    out["xml"]
+        .as_str()
+        .expect("wechatpy returns the XML")
+        .to_owned()
 }
 
 fn run_python(python: &str, script: &str, input: &Value) -> Value {
@@ -393,7 +396,11 @@ fn run_python(python: &str, script: &str, input: &Value) -> Value {
 
 /// A message to the message URL, sealed with this project's crypto as WeChat sends it: the
 /// body (XML or JSON) and the query parameters.
-pub fn seal_message(to_user_name: &str, plain: &str, format: wxopen_models::messages::BodyFormat) -> WeChatPush {
+pub fn seal_message(
+    to_user_name: &str,
+    plain: &str,
+    format: wxopen_models::messages::BodyFormat,
+) -> WeChatPush {
     let crypto = wxopen::msg_crypto::MsgCrypto::new(
         wxopen_models::Secret::new(MSG_TOKEN),
         wxopen::msg_crypto::EncodingAesKey::parse(AES_KEY).unwrap(),
@@ -419,7 +426,13 @@ pub fn seal_message(to_user_name: &str, plain: &str, format: wxopen_models::mess
 /// `POST /wechat/messages/{appid}` with `push`, through the messages handler.
 pub async fn post_message(services: &Services, appid: &str, push: &WeChatPush) -> Response<Body> {
     let path = format!("/wechat/messages/{appid}");
-    let mut event = http_event_json("POST", &path, &push.query(), &[("content-type", "text/xml")], Some(&push.body));
+    let mut event = http_event_json(
+        "POST",
+        &path,
+        &push.query(),
+        &[("content-type", "text/xml")],
+        Some(&push.body),
+    );
     event["routeKey"] = "POST /wechat/messages/{appid}".into();
     event["pathParameters"] = json!({ "appid": appid });
     messages::handler::handle(&services.messages, parse_event(event))

@@ -7,4 +7,5 @@ pub mod dynamo;
 pub mod functions;
 pub mod gateway;
 pub mod logs;
+pub mod stack;
 pub mod wechat_stub;

@@ -294,9 +294,12 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_and_messages_
     assert!(p["MaximumRetryAttempts"].as_u64().unwrap() > 0);
     assert!(!p["DestinationConfig"]["OnFailure"]["Destination"].is_null());
     // The filter admits exactly the kinds the notifier publishes.
-    let pattern: serde_json::Value =
-        serde_json::from_str(p["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap())
-            .unwrap();
+    let pattern: serde_json::Value = serde_json::from_str(
+        p["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(pattern["eventName"][0], "INSERT");
     let kinds: BTreeSet<String> = pattern["dynamodb"]["NewImage"]["kind"]["S"]
         .as_array()
@@ -326,7 +329,10 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_and_messages_
         let publishes = binary == "messages" || binary == "notifier";
         assert_eq!(text.contains("events:PutEvents"), publishes, "{name}");
         if publishes {
-            assert!(text.contains("EventBus.Arn") && text.contains("event-bus/${EventBusName}"), "{name}: {text}");
+            assert!(
+                text.contains("EventBus.Arn") && text.contains("event-bus/${EventBusName}"),
+                "{name}: {text}"
+            );
             assert!(!f["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"].is_null());
         }
     }

@@ -84,9 +84,7 @@ pub async fn handle(
                 error(40125, "invalid appsecret")
             } else if state.latest_ticket.is_none() {
                 error(61005, "component verify ticket is expired")
-            } else if state.latest_ticket.as_deref()
-                != Some(field("component_verify_ticket").as_str())
-            {
+            } else if !state.ticket_valid(&field("component_verify_ticket")) {
                 error(61006, "component verify ticket is invalid")
             } else {
                 let token = state.next("sim-component-token-");

@@ -49,12 +49,11 @@ pub async fn push_event(shared: &Shared, xml: &str) -> Result<bool, String> {
     }
 }
 
-/// Pushes a new ticket; it becomes the only one `api_component_token` accepts.
+/// Pushes a new ticket; `api_component_token` accepts it, and the earlier ones still.
 pub async fn push_ticket(shared: &Shared) -> Result<bool, String> {
     let xml = {
         let mut state = shared.lock().unwrap();
-        let ticket = state.next("ticket@@@sim-");
-        state.latest_ticket = Some(ticket.clone());
+        let ticket = state.new_ticket();
         format!(
             "<xml><AppId><![CDATA[{}]]></AppId><CreateTime>{}</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType>\
              <ComponentVerifyTicket><![CDATA[{ticket}]]></ComponentVerifyTicket></xml>",

@@ -91,8 +91,11 @@ pub struct State {
     /// The settings, changeable at run time by in-process tests.
     pub config: SimConfig,
     pub(crate) accounts: Vec<Account>,
-    /// The only ticket `api_component_token` accepts (settable by in-process harnesses).
+    /// The latest ticket pushed (settable by in-process harnesses).
     pub latest_ticket: Option<String>,
+    /// Tickets pushed before it that are still valid (WeChat honours a ticket for 12 hours,
+    /// so a push that crossed a newer one does not break the platform).
+    pub(crate) earlier_tickets: VecDeque<String>,
     pub(crate) tickets_delivered: u64,
     pub(crate) component_tokens: HashMap<String, i64>,
     pub(crate) authorizer_tokens: HashMap<String, (String, i64)>,
@@ -116,6 +119,7 @@ impl State {
             config,
             accounts: built_in(),
             latest_ticket: None,
+            earlier_tickets: VecDeque::new(),
             tickets_delivered: 0,
             component_tokens: HashMap::new(),
             authorizer_tokens: HashMap::new(),
@@ -184,6 +188,22 @@ impl State {
             );
         }
         self.authorizations.len()
+    }
+
+    /// Issues a new ticket; the one before it stays valid.
+    pub(crate) fn new_ticket(&mut self) -> String {
+        let ticket = self.next("ticket@@@sim-");
+        if let Some(previous) = self.latest_ticket.replace(ticket.clone()) {
+            self.earlier_tickets.push_front(previous);
+            self.earlier_tickets.truncate(8);
+        }
+        ticket
+    }
+
+    /// Whether `api_component_token` accepts `ticket`.
+    pub(crate) fn ticket_valid(&self, ticket: &str) -> bool {
+        self.latest_ticket.as_deref() == Some(ticket)
+            || self.earlier_tickets.iter().any(|t| t == ticket)
     }
 
     /// Calls answered so far, by endpoint.

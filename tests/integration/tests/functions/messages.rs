@@ -19,13 +19,26 @@ async fn env_with_bus() -> (TestEnv, Bus) {
 #[tokio::test]
 async fn the_release_tests_text_case_is_a_reply_wechatpy_decrypts() {
     let (env, bus) = env_with_bus().await;
-    let push = seal_message("gh_c0f28a78b318", &text("gh_c0f28a78b318", "TESTCOMPONENT_MSG_TYPE_TEXT"), BodyFormat::Xml);
+    let push = seal_message(
+        "gh_c0f28a78b318",
+        &text("gh_c0f28a78b318", "TESTCOMPONENT_MSG_TYPE_TEXT"),
+        BodyFormat::Xml,
+    );
     let resp = post_message(&env.services, TEST_OA, &push).await;
     assert_eq!(resp.status(), 200, "{}", body_text(&resp));
     let reply = open_reply_with_wechatpy(&body_text(&resp));
-    assert!(reply.contains("<Content><![CDATA[TESTCOMPONENT_MSG_TYPE_TEXT_callback]]></Content>"), "{reply}");
-    assert!(reply.contains("<ToUserName><![CDATA[o-user]]></ToUserName>"), "{reply}");
-    assert!(reply.contains("<FromUserName><![CDATA[gh_c0f28a78b318]]></FromUserName>"), "{reply}");
+    assert!(
+        reply.contains("<Content><![CDATA[TESTCOMPONENT_MSG_TYPE_TEXT_callback]]></Content>"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("<ToUserName><![CDATA[o-user]]></ToUserName>"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("<FromUserName><![CDATA[gh_c0f28a78b318]]></FromUserName>"),
+        "{reply}"
+    );
     assert!(bus.received(0, Duration::from_millis(500)).await.is_empty());
 }
 
@@ -38,8 +51,16 @@ async fn a_users_message_is_published_with_its_detail_and_answered_success() {
             BodyFormat::Xml => text("gh_account", "hello"),
             BodyFormat::Json => r#"{"ToUserName":"gh_account","FromUserName":"o-user","CreateTime":1700000000,"MsgType":"event","Event":"user_enter_tempsession"}"#.to_owned(),
         };
-        let resp = post_message(&env.services, SEED_APPID, &seal_message("gh_account", &plain, format)).await;
-        assert_eq!((resp.status().as_u16(), body_text(&resp)), (200, "success".to_owned()));
+        let resp = post_message(
+            &env.services,
+            SEED_APPID,
+            &seal_message("gh_account", &plain, format),
+        )
+        .await;
+        assert_eq!(
+            (resp.status().as_u16(), body_text(&resp)),
+            (200, "success".to_owned())
+        );
     }
     let events = bus.received(2, Duration::from_secs(10)).await;
     assert_eq!(events.len(), 2, "{events:?}");
@@ -63,7 +84,10 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
     let good = seal_message("gh_account", &text("gh_account", "hello"), BodyFormat::Xml);
 
     // A bad signature.
-    let mut forged = WeChatPush { body: good.body.clone(), query: good.query.clone() };
+    let mut forged = WeChatPush {
+        body: good.body.clone(),
+        query: good.query.clone(),
+    };
     forged.query.last_mut().unwrap().1 = "0".repeat(40);
     let resp = post_message(&env.services, SEED_APPID, &forged).await;
     assert_eq!(error_of(&resp), (401, json!("bad_signature")));
@@ -75,7 +99,13 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
         None,
         wxopen_models::ComponentAppid::parse("wxanotherplatform").unwrap(),
     );
-    let sealed = other.seal_message(&text("gh_account", "hello"), "gh_account", BodyFormat::Xml, "1700000000", "n1");
+    let sealed = other.seal_message(
+        &text("gh_account", "hello"),
+        "gh_account",
+        BodyFormat::Xml,
+        "1700000000",
+        "n1",
+    );
     let wrong = WeChatPush {
         body: sealed.body,
         query: vec![
@@ -89,15 +119,25 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
     assert_eq!(error_of(&resp), (403, json!("wrong_component")));
 
     // A huge body.
-    let huge = WeChatPush { body: format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024)), query: good.query.clone() };
+    let huge = WeChatPush {
+        body: format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024)),
+        query: good.query.clone(),
+    };
     let resp = post_message(&env.services, SEED_APPID, &huge).await;
     assert_eq!(error_of(&resp), (413, json!("body_too_large")));
 
     // Garbage outside, and garbage inside a valid envelope.
-    let garbage = WeChatPush { body: "<xml><Encrypt>".into(), query: good.query.clone() };
+    let garbage = WeChatPush {
+        body: "<xml><Encrypt>".into(),
+        query: good.query.clone(),
+    };
     let resp = post_message(&env.services, SEED_APPID, &garbage).await;
     assert_eq!(error_of(&resp), (400, json!("malformed_push")));
-    let inner = seal_message("gh_account", "<xml><ToUserName>gh</ToUserName><unclosed></xml>", BodyFormat::Xml);
+    let inner = seal_message(
+        "gh_account",
+        "<xml><ToUserName>gh</ToUserName><unclosed></xml>",
+        BodyFormat::Xml,
+    );
     let resp = post_message(&env.services, SEED_APPID, &inner).await;
     assert_eq!(error_of(&resp), (400, json!("malformed_push")));
 
