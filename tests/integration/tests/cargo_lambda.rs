@@ -155,6 +155,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     vars.push(("TABLE_NAME".into(), table.clone()));
     vars.push(("WECHAT_API_BASE".into(), stub.base_url.clone()));
     vars.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+    vars.push(("EVENT_BUS_NAME".into(), "wxopen-watch-bus".into()));
     for name in [
         "AWS_ENDPOINT_URL_DYNAMODB",
         "AWS_REGION",
@@ -293,10 +294,144 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     assert_eq!(resp["authorizers_listed"], 0, "{resp}");
     assert!(resp["component_token_expires_at"].as_i64().is_some());
 
+    // notifier: a stream batch with nothing to publish reports no failure.
+    let resp = invoke("notifier", json!({"Records": []})).await.unwrap();
+    assert_eq!(resp, json!({"batchItemFailures": []}));
+
+    // messages: a message without a signature is refused by the contract.
+    let resp = invoke(
+        "messages",
+        http(
+            "POST",
+            &format!("/wechat/messages/{appid}"),
+            &[],
+            &[],
+            Some("<xml/>"),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 401, "{resp}");
+
     // The functions logged JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) and no secret.
     let log = watch.log_text();
     assert!(log.contains("\"authorization stored\""), "{log}");
     for secret in [APPSECRET, "ticket@@@watch", "QXjUqNqf", "dTo-YCXPL4llX"] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} in the cargo lambda watch log"
+        );
+    }
+}
+
+/// POSTs to `url` until the function behind it answers at all (`cargo lambda watch` builds and
+/// starts a function on its first request), for at most two minutes.
+async fn warm(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let answered = reqwest::Client::new()
+            .post(url)
+            .body("warm-up")
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() != 404 && r.status().as_u16() < 500);
+        if answered {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{url} never answered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_release_test_passes_for_every_group_against_messages_under_watch() {
+    use wechat_sim::release::ReleaseReport;
+    use wechat_sim::{SimConfig, Simulator};
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
+    let mut vars: Vec<(String, String)> = [
+        ("WECHAT_COMPONENT_APPID", COMPONENT),
+        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
+        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    vars.push(("TABLE_NAME".into(), table.clone()));
+    vars.push(("WECHAT_API_BASE".into(), sim_url.clone()));
+    for name in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        vars.push((name.into(), std::env::var(name).unwrap()));
+    }
+    let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}/lambda-url", watch.port);
+    warm(&format!("{base}/messages/wx570bc396a51b8ff8")).await;
+    warm(&format!("{base}/events")).await;
+    let sim = Simulator::start(
+        SimConfig {
+            component_appid: COMPONENT.into(),
+            component_appsecret: APPSECRET.into(),
+            msg_token: MSG_TOKEN.into(),
+            encoding_aes_key: AES_KEY.into(),
+            events_url: Some(format!("{base}/events")),
+            messages_url: Some(format!("{base}/messages/$APPID$")),
+            ticket_interval: Duration::from_secs(600),
+            token_ttl: 7200,
+            auth_code_ttl: 600,
+            pre_auth_code_ttl: 1800,
+        },
+        sim_listener,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    for group in 1..=5u8 {
+        let format = if group % 2 == 0 { "xml" } else { "json" };
+        let report: ReleaseReport = http
+            .post(format!("{}/_sim/release-test", sim.base_url))
+            .json(&json!({"group": group, "mini_program_format": format}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            report.passed,
+            "group {group}: {report:#?}\n{}",
+            watch.log_text()
+        );
+        assert_eq!(report.cases.len(), 5);
+        for case in &report.cases {
+            assert!(case.elapsed_ms < 5000, "{case:?}");
+        }
+    }
+    // The API cases stored every test account as an authorization.
+    let store = wxopen::store::DynamoStore::new(client, table, component());
+    for account in wxopen_models::release_test::TEST_ACCOUNTS {
+        let appid = wxopen_models::AuthorizerAppid::parse(account.appid).unwrap();
+        assert_eq!(
+            dynamo::stored(&store, &appid).await.record.status,
+            wxopen_models::records::AuthorizerStatus::Authorized
+        );
+    }
+    let log = watch.log_text();
+    for secret in [
+        APPSECRET,
+        "sim-authorizer-token",
+        "sim-refresh-token",
+        "queryauthcode@@@",
+    ] {
         assert!(
             !log.contains(secret),
             "{secret:?} in the cargo lambda watch log"
