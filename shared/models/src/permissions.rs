@@ -43,6 +43,40 @@ impl PermissionId {
         })
     }
 
+    /// The Chinese name WeChat's console gives the permission set, or `None` for one this
+    /// crate does not know yet.
+    pub fn name_zh(self) -> Option<&'static str> {
+        Some(match self.0 {
+            1 => "消息管理权限",
+            2 => "用户管理权限",
+            3 => "帐号服务权限",
+            4 => "网页服务权限",
+            5 => "微信小店权限",
+            6 => "微信多客服权限",
+            7 => "群发与通知权限",
+            8 => "微信卡券权限",
+            9 => "微信扫一扫权限",
+            10 => "微信连WIFI权限",
+            11 => "素材管理权限",
+            12 => "微信摇周边权限",
+            13 => "微信门店权限",
+            15 => "自定义菜单权限",
+            16 => "获取认证状态及信息",
+            17 => "帐号管理权限（小程序）",
+            18 => "开发管理与数据分析权限（小程序）",
+            19 => "客服消息管理权限（小程序）",
+            20 => "微信登录权限（小程序）",
+            21 => "数据分析权限（小程序）",
+            22 => "城市服务接口权限",
+            23 => "广告管理权限",
+            24 => "开放平台帐号管理权限",
+            25 => "开放平台帐号管理权限（小程序）",
+            26 => "微信电子发票权限",
+            27 => "快速注册小程序权限",
+            _ => return None,
+        })
+    }
+
     /// The name, or `Permission set <id>` for an id without a documented name.
     pub fn label(self) -> String {
         match self.name() {
@@ -72,6 +106,15 @@ mod tests {
     fn known_ids_have_names_and_unknown_ids_keep_their_number() {
         assert_eq!(PermissionId(1).name(), Some("Message management"));
         assert_eq!(PermissionId(999).name(), None);
+        assert_eq!(PermissionId(1).name_zh(), Some("消息管理权限"));
+        assert_eq!(PermissionId(999).name_zh(), None);
+        for id in 1..=27 {
+            assert_eq!(
+                PermissionId(id).name().is_some(),
+                PermissionId(id).name_zh().is_some(),
+                "{id} is named in both languages or in neither"
+            );
+        }
         assert_eq!(PermissionId(999).label(), "Permission set 999");
     }
 }

@@ -8,13 +8,15 @@ use wxopen_models::authorizer_info::{AccountKind, AuthorizerInfo};
 use wxopen_models::records::AuthorizerRecord;
 use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId};
 
-/// A permission set id with its English name.
+/// A permission set id with its English and Chinese names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PermissionView {
     /// The id.
     pub id: PermissionId,
     /// The name, for documented ids.
     pub name: Option<&'static str>,
+    /// The Chinese name, for documented ids.
+    pub name_zh: Option<&'static str>,
 }
 
 /// Permission ids with their names.
@@ -23,6 +25,7 @@ pub fn permission_views(ids: &[PermissionId]) -> Vec<PermissionView> {
         .map(|id| PermissionView {
             id: *id,
             name: id.name(),
+            name_zh: id.name_zh(),
         })
         .collect()
 }

@@ -181,3 +181,53 @@ async fn an_expired_auth_code_shows_a_page_telling_the_person_to_start_again() {
     assert!(page.contains("has expired"), "{page}");
     assert!(page.contains("start the authorization again"), "{page}");
 }
+
+#[tokio::test]
+async fn an_administrator_whose_browser_prefers_chinese_reads_the_pages_in_chinese() {
+    let env = TestEnv::new().await;
+    env.seed_ticket().await;
+    let state = authorize_state(&env).await;
+    let headers = [
+        ("accept", "text/html,application/xhtml+xml"),
+        ("accept-language", "zh-CN,zh;q=0.9,en;q=0.8"),
+    ];
+    let req = http_event(
+        "GET",
+        "/wechat/callback",
+        &[("auth_code", "queryauthcode@@@1"), ("state", &state)],
+        &headers,
+        None,
+    );
+    let resp = callback::handler::handle(&env.services.authorization, req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let page = body_text(&resp);
+    assert!(page.contains("<html lang=\"zh-CN\">"), "{page}");
+    assert!(page.contains("授权成功"), "{page}");
+    assert!(page.contains("公众号"), "the account's type: {page}");
+    assert!(page.contains("WeixinSDK Demo Special"), "its name: {page}");
+    for name in ["消息管理权限", "用户管理权限", "帐号服务权限"] {
+        assert!(page.contains(name), "{name} in {page}");
+    }
+    assert!(!page.contains("Message management"), "{page}");
+
+    // A failure too: the advice in Chinese, the code as it is.
+    let req = http_event(
+        "GET",
+        "/wechat/callback",
+        &[("auth_code", "queryauthcode@@@2"), ("state", "forged")],
+        &headers,
+        None,
+    );
+    let resp = callback::handler::handle(&env.services.authorization, req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let page = body_text(&resp);
+    assert!(
+        page.contains("授权失败") && page.contains("重新发起授权"),
+        "{page}"
+    );
+    assert!(page.contains("invalid_state"), "{page}");
+}
