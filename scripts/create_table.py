@@ -32,11 +32,16 @@ def main() -> None:
     props = tables[0]["Properties"]
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    extra = {}
+    stream = props.get("StreamSpecification")
+    if stream:
+        extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     client.create_table(
         TableName=name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+        **extra,
     )
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole stack on this machine with one command: Amazon DynamoDB Local with the table from
-# template.yaml, the WeChat simulator, and every function under `cargo lambda watch`.
-# Prints the URL to open; Ctrl-C stops everything it started.
+# template.yaml, the WeChat simulator, every function under `cargo lambda watch`, and moto for
+# EventBridge and SQS with the table's stream fed to the notifier; the events a rule on the bus
+# delivers are printed as they arrive. Prints the URL to open; Ctrl-C stops everything it started.
 #
 # Ports: DEV_PORT (functions, default 9000), SIM_PORT (simulator, default 9100),
-# DYNAMODB_PORT (default 9200). To use real WeChat instead of the simulator, set
+# DYNAMODB_PORT (default 9200), MOTO_PORT (EventBridge and SQS, default 9300). To use real WeChat instead of the simulator, set
 # WECHAT_API_BASE (and the platform's real variables); see the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 DEV_PORT="${DEV_PORT:-9000}"
 SIM_PORT="${SIM_PORT:-9100}"
 DYNAMODB_PORT="${DYNAMODB_PORT:-9200}"
+MOTO_PORT="${MOTO_PORT:-9300}"
 state_dir=.dev
 mkdir -p "${state_dir}"
 
@@ -29,9 +31,9 @@ wait_port() {
   done
 }
 
-for port in "${DEV_PORT}" "${SIM_PORT}" "${DYNAMODB_PORT}"; do
+for port in "${DEV_PORT}" "${SIM_PORT}" "${DYNAMODB_PORT}" "${MOTO_PORT}"; do
   if ! port_free "${port}"; then
-    log "port ${port} is in use: stop what uses it (an earlier make dev?) or set DEV_PORT, SIM_PORT, DYNAMODB_PORT"
+    log "port ${port} is in use: stop what uses it (an earlier make dev?) or set DEV_PORT, SIM_PORT, DYNAMODB_PORT, MOTO_PORT"
     exit 1
   fi
 done
@@ -59,6 +61,12 @@ start() {
   setsid "$@" >"${state_dir}/${name}.log" 2>&1 &
   groups+=("$!")
 }
+# As start, but its output also goes to this terminal.
+start_shown() {
+  local name=$1; shift
+  setsid bash -c '"$@" 2>&1 | tee "$0"' "${state_dir}/${name}.log" "$@" &
+  groups+=("$!")
+}
 
 use_simulator=1
 if [ -n "${WECHAT_API_BASE:-}" ]; then
@@ -74,6 +82,7 @@ export WECHAT_ENCODING_AES_KEY="${WECHAT_ENCODING_AES_KEY:-abcdefghijklmnopqrstu
 export AUTH_STATE_SECRET="${AUTH_STATE_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 functions_url="http://127.0.0.1:${DEV_PORT}/lambda-url"
 table=wxopen-dev
+bus=wxopen-dev
 
 log "building the functions and the simulator"
 cargo build --workspace --bins --quiet
@@ -81,9 +90,12 @@ cargo build --workspace --bins --quiet
 start dynamodb scripts/dynamodb-local.sh "${DYNAMODB_PORT}"
 wait_port "${DYNAMODB_PORT}" "DynamoDB Local" 60
 .venv/bin/python scripts/create_table.py "http://127.0.0.1:${DYNAMODB_PORT}" "${table}" >&2
+start moto .venv/bin/moto_server -H 127.0.0.1 -p "${MOTO_PORT}"
+wait_port "${MOTO_PORT}" "moto_server" 60
 
 if [ "${use_simulator}" = 1 ]; then
   SIM_ADDR="127.0.0.1:${SIM_PORT}" SIM_EVENTS_URL="${functions_url}/events" \
+    SIM_MESSAGES_URL="${functions_url}/messages/\$APPID\$" \
     start wechat-sim target/debug/wechat-sim
   wait_port "${SIM_PORT}" "the WeChat simulator" 30
   api_base="http://127.0.0.1:${SIM_PORT}"
@@ -105,6 +117,8 @@ for pair in \
   "AUTH_CALLBACK_URL=${AUTH_CALLBACK_URL:-${functions_url}/callback}" \
   "AUTH_STATE_SECRET=${AUTH_STATE_SECRET}" \
   "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}" \
+  "AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:${MOTO_PORT}" \
+  "EVENT_BUS_NAME=${bus}" \
   "AWS_REGION=us-east-1" \
   "AWS_ACCESS_KEY_ID=testing" \
   "AWS_SECRET_ACCESS_KEY=testing"; do
@@ -114,6 +128,8 @@ if [ -n "${AUTH_SUCCESS_URL:-}" ]; then env_args+=(--env-var "AUTH_SUCCESS_URL=$
 
 start functions .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "${DEV_PORT}" "${env_args[@]}"
 wait_port "${DEV_PORT}" "cargo lambda watch" 120
+start_shown events env PYTHONPATH=scripts .venv/bin/python scripts/dev_events.py \
+  "http://127.0.0.1:${DYNAMODB_PORT}" "http://127.0.0.1:${MOTO_PORT}" "${table}" "${bus}" "${functions_url}"
 
 if [ "${use_simulator}" = 1 ]; then
   # Ready when the simulator's first ticket reached the events function.
@@ -135,6 +151,9 @@ cat <<MSG
 
   Functions: ${functions_url}/<name>   (cargo lambda invoke <name> --invoke-port ${DEV_PORT} --data-ascii '{...}')
   WeChat simulator: http://127.0.0.1:${SIM_PORT}/_sim/status     Logs: ${state_dir}/
+  WeChat's release test against the message URL (a random group, or {"group": 1..5}):
+    curl -s -X POST -H 'content-type: application/json' -d '{}' http://127.0.0.1:${SIM_PORT}/_sim/release-test
+  Events on the bus ${bus} are printed below as [event] lines as they arrive.
   Press Ctrl-C to stop everything.
 
 MSG
