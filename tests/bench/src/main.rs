@@ -16,6 +16,7 @@ async fn run() -> String {
     phases::cold::run(&mut b, &mut r).await;
     phases::warm::run(&mut b, &mut r).await;
     phases::calls::run(&mut b, &mut r).await;
+    phases::messages::run(&mut b, &mut r).await;
     phases::storm::run(&mut b, &mut r).await;
     phases::scale::run(&mut b, &mut r).await;
     r.finish()

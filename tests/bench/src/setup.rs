@@ -23,7 +23,7 @@ use wxopen::services::AuthorizeRequest;
 use wxopen_models::AuthorizerAppid;
 
 pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-pub const FUNCTIONS: [&str; 7] = [
+pub const FUNCTIONS: [&str; 9] = [
     "authorize",
     "callback",
     "exchange",
@@ -31,7 +31,12 @@ pub const FUNCTIONS: [&str; 7] = [
     "authorizer-token",
     "events",
     "refresher",
+    "messages",
+    "notifier",
 ];
+
+/// The release test's Official Account of group 1, whose API case the bench replays.
+pub const TEST_OA: &str = "wx570bc396a51b8ff8";
 
 pub struct Bench {
     pub sim: Simulator,
@@ -76,6 +81,8 @@ impl Bench {
             integration_tests::dynamo::create_table(&integration_tests::dynamo::client().await)
                 .await;
         let sim = start_simulator().await;
+        // Where `messages` and `notifier` publish: a bus on moto with a rule to a queue.
+        let bus = integration_tests::bus::Bus::create().await;
         let callback = "http://127.0.0.1:9/wechat/callback";
         let (services, _, vars) = platform_for(
             &table,
@@ -83,6 +90,7 @@ impl Bench {
             &[
                 ("WECHAT_AUTH_PAGE_BASE", sim.base_url.as_str()),
                 ("AUTH_CALLBACK_URL", callback),
+                ("EVENT_BUS_NAME", bus.name.as_str()),
             ],
         )
         .await;
@@ -90,7 +98,12 @@ impl Bench {
         let crypto = config.push.msg_crypto(&config.core.component_appid);
         let mut env: BTreeMap<String, String> = vars.into_iter().collect();
         env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.url.clone());
-        for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        for name in [
+            "AWS_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ENDPOINT_URL_EVENTBRIDGE",
+        ] {
             env.insert(
                 name.into(),
                 std::env::var(name).unwrap_or_else(|_| "testing".into()),
@@ -237,8 +250,62 @@ impl Bench {
             "refresher" => {
                 json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})
             }
+            "messages" => self.message(
+                OFFICIAL_ACCOUNT_APPID,
+                &format!("<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[o-bench]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>{}</MsgId></xml>", now_secs(), rand_id()),
+            ),
+            "notifier" => {
+                let records = integration_tests::bus::history_stream_records(
+                    &self.table,
+                    COMPONENT,
+                    OFFICIAL_ACCOUNT_APPID,
+                    1,
+                )
+                .await;
+                json!({"Records": [records[0]]})
+            }
             other => panic!("no payload for {other}"),
         }
+    }
+
+    /// A message to `appid`'s message URL, sealed as WeChat sends it (an API Gateway event).
+    pub fn message(&self, appid: &str, xml: &str) -> Value {
+        let timestamp = now_secs().to_string();
+        let nonce = format!("{}", rand_id());
+        let sealed = self.crypto.seal_message(
+            xml,
+            "gh_account",
+            wxopen_models::messages::BodyFormat::Xml,
+            &timestamp,
+            &nonce,
+        );
+        let path = format!("/wechat/messages/{appid}");
+        let mut event = http_event_json(
+            "POST",
+            &path,
+            &[
+                ("timestamp", &sealed.timestamp),
+                ("nonce", &sealed.nonce),
+                ("openid", "o-bench"),
+                ("encrypt_type", "aes"),
+                ("msg_signature", &sealed.msg_signature),
+            ],
+            &[("content-type", "text/xml")],
+            Some(&sealed.body),
+        );
+        event["pathParameters"] = json!({ "appid": appid });
+        event
+    }
+
+    /// The release test's API case for [`TEST_OA`], with a code the simulator just issued.
+    pub fn query_auth_code_message(&self) -> Value {
+        let code = self.sim.state.lock().unwrap().authorize(TEST_OA);
+        let xml = format!(
+            "<xml><ToUserName><![CDATA[gh_3c884a361561]]></ToUserName><FromUserName><![CDATA[o-bench]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[QUERY_AUTH_CODE:{code}]]></Content><MsgId>{}</MsgId></xml>",
+            now_secs(),
+            rand_id()
+        );
+        self.message(TEST_OA, &xml)
     }
 
     /// The simulator's calls so far, by endpoint.
@@ -260,4 +327,9 @@ impl Bench {
             .await
             .unwrap();
     }
+}
+
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::Instant::now()) >> 1
 }

@@ -156,7 +156,7 @@ impl State {
 
     /// `appid` confirms an authorization (as on the page): a new refresh token, and a fresh
     /// authorization code for it.
-    pub(crate) fn authorize(&mut self, appid: &str) -> String {
+    pub fn authorize(&mut self, appid: &str) -> String {
         let refresh_token = self.next("sim-refresh-token-");
         self.authorizations.insert(
             appid.to_owned(),

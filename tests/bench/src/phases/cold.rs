@@ -18,6 +18,8 @@ pub fn check(function: &str, result: &Value) {
         "authorizer-info" => result["info_source"] == "live",
         "authorizer-token" => result["authorizer_access_token"].is_string(),
         "refresher" => result["component_token_expires_at"].is_i64(),
+        "messages" => result["body"] == "success",
+        "notifier" => result["batchItemFailures"] == serde_json::json!([]),
         _ => false,
     };
     assert!(ok, "{function} answered unexpectedly: {result}");
@@ -48,6 +50,8 @@ fn first_invocation_why(function: &str) -> &'static str {
         "callback" => "its first invocation is a whole authorization, in sequence: the component token read, api_query_auth, two DynamoDB requests to store the authorizer (a read and one transaction with the history item and the code's hash), api_get_authorizer_info for the result page and the snapshot write; DynamoDB Local's transactions take several milliseconds each (see the warm DynamoDB path for a plain read). Fetching the profile for the page concurrently with the store write would remove one sequential round trip.",
         "refresher" => "its first invocation reads the component token and, for the component token job, nothing else; the reconcile is measured in its own section.",
         "exchange" | "authorizer-info" => "its work needs sequential DynamoDB requests (see calls per operation) after a WeChat call.",
+        "messages" => "a user's message costs one DynamoDB read (is the account an authorizer?) and one EventBridge PutEvents; a cold container also resolves its credentials and opens both connections.",
+        "notifier" => "its first invocation opens the connection to EventBridge and publishes the batch's event.",
         _ => "not analysed",
     }
 }

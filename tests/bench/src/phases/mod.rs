@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod cold;
+pub mod messages;
 pub mod scale;
 pub mod storm;
 pub mod warm;
