@@ -2,7 +2,9 @@
 // free ports, Debian's Chromium driven headless through playwright-core. Open the authorize
 // link, land on the simulator's WeChat page, press Authorize for each account, land on the
 // callback's result page; then authorizer-info and authorizer-token answer for both accounts
-// through `cargo lambda invoke`. Screenshots of the result pages go to target/.
+// through `cargo lambda invoke`, and `make dev` shows each authorization arrive as an event from
+// the bus. An administrator whose browser prefers Chinese reads the result page in Chinese.
+// Screenshots of the result pages go to target/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +48,7 @@ let devOutput = '';
 
 before(async () => {
   assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: run the tests with \`make test\`, which installs Debian's chromium`);
-  ports = { DEV_PORT: await freePort(), SIM_PORT: await freePort(), DYNAMODB_PORT: await freePort() };
+  ports = { DEV_PORT: await freePort(), SIM_PORT: await freePort(), DYNAMODB_PORT: await freePort(), MOTO_PORT: await freePort() };
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
     if (name.startsWith('WECHAT_') || name.startsWith('AUTH_') || name.startsWith('AWS_ENDPOINT_URL')) delete env[name];
@@ -115,6 +117,17 @@ test('both accounts authorize in a real browser and are then served', async () =
     await browser.close();
   }
 
+  // Each authorization reached the bus through the table's stream and the notifier, and make
+  // dev printed the event the rule delivered.
+  for (const account of accounts) {
+    const line = `[event] Authorizer Authorized: ${account.appid}`;
+    const deadline = Date.now() + 60_000;
+    while (!devOutput.includes(line)) {
+      assert.ok(Date.now() < deadline, `no "${line}" in make dev's output:\n${devOutput}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   for (const account of accounts) {
     const info = invoke('authorizer-info', { authorizer_appid: account.appid });
     assert.equal(info.status, 'authorized');
@@ -123,5 +136,26 @@ test('both accounts authorize in a real browser and are then served', async () =
     assert.equal(token.authorizer_appid, account.appid);
     assert.ok(token.authorizer_access_token.startsWith('sim-authorizer-token-'));
     assert.ok(token.expires_at > Date.now() / 1000 + 3600);
+  }
+});
+
+test('an administrator whose browser prefers Chinese reads the result page in Chinese', async () => {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(authorizeUrl);
+    await page.waitForSelector('#sim-authorization-page');
+    await page.click(`#authorize-${accounts[1].appid}`);
+    await page.waitForSelector('#result');
+    assert.equal((await page.textContent('#result')).trim(), '授权成功');
+    assert.ok((await page.textContent('#account')).includes('小程序'));
+    assert.ok((await page.textContent('#permissions')).includes('帐号管理权限（小程序）'));
+    await page.screenshot({ path: path.join(root, 'target/e2e-result-zh.png'), fullPage: true });
+  } finally {
+    await browser.close();
   }
 });
