@@ -35,6 +35,36 @@ pub fn path_appid(req: &Request, mounts: &[&str]) -> Option<String> {
     (!last.is_empty() && !mounts.contains(&last)).then(|| last.to_owned())
 }
 
+/// Refuses an HTTP request to a function that answers direct (IAM-authorized) invocations only.
+pub fn require_direct(req: &Request, function: &str, example: &str) -> Result<(), ApiError> {
+    if is_direct(req) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        404,
+        "not_found",
+        format!("{function} answers direct invocations only: invoke it with {example}"),
+    ))
+}
+
+/// An AppID the payload must carry under `field`: `missing_<field>` or `invalid_<field>`.
+pub fn required_appid(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<wxopen_models::AuthorizerAppid, ApiError> {
+    let value = value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                format!("missing_{field}"),
+                format!("the payload needs {{\"{field}\": \"wx...\"}}"),
+            )
+        })?;
+    wxopen_models::AuthorizerAppid::parse(value)
+        .map_err(|e| ApiError::bad_request(format!("invalid_{field}"), e.to_string()))
+}
+
 /// The request body as bytes (empty when there is none).
 pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {

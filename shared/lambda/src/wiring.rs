@@ -5,7 +5,8 @@ use std::sync::Arc;
 use wxopen::config::{ConfigError, CoreConfig, Env};
 use wxopen::publish::publisher_for;
 use wxopen::services::{
-    Authorization, Authorizers, Exchanger, Messages, Notifier, Pushes, ReconcileSettings, Refresher,
+    Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
+    Pushes, ReconcileSettings, Refresher,
 };
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
@@ -152,6 +153,16 @@ pub async fn notifier() -> Result<Arc<Notifier>, ConfigError> {
     let env = Env::from_lookup(|name| std::env::var(name).ok(), None);
     let bus = logged(env.require_event_bus())?;
     Ok(Arc::new(Notifier::new(publisher_for(&sdk, Some(bus)))))
+}
+
+/// `authorizer-api`: the core only.
+pub async fn authorizer_calls() -> Result<Arc<AuthorizerCalls>, ConfigError> {
+    Ok(Arc::new(AuthorizerCalls::new(core().await?.api)))
+}
+
+/// `component-api`: the core only.
+pub async fn component_calls() -> Result<Arc<ComponentCalls>, ConfigError> {
+    Ok(Arc::new(ComponentCalls::new(core().await?.api)))
 }
 
 /// `refresher`: the core only.

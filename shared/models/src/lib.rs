@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth_type;
 pub mod authorizer_info;
+pub mod calls;
 pub mod envelope;
 pub mod events;
 pub mod ids;

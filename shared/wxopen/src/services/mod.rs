@@ -11,7 +11,10 @@
 //! | [`Refresher`] | `refresher` | component API, authorizer store, reconcile progress |
 //! | [`Messages`] | `messages` | message crypto, exchanger, event publisher |
 //! | [`Notifier`] | `notifier` | event publisher |
+//! | [`AuthorizerCalls`] | `authorizer-api` | component API (tokens, WeChat client) |
+//! | [`ComponentCalls`] | `component-api` | component API (tokens, WeChat client) |
 
+mod api_calls;
 mod authorization;
 mod authorizers;
 mod exchange;
@@ -22,6 +25,7 @@ mod reconcile;
 mod refresh;
 mod views;
 
+pub use api_calls::{AuthorizerCalls, ComponentCalls, OAUTH_AUTHORIZE_URL};
 pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, STATE_LIFETIME};
 pub use authorizers::{Authorizers, InfoRead};
 pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};

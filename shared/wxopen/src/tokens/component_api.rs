@@ -15,8 +15,8 @@ use wxopen_models::{AuthorizationCode, AuthorizerAppid, ComponentAppid};
 /// The platform's own WeChat calls, bound to one component.
 #[derive(Clone)]
 pub struct ComponentApi {
-    tokens: Arc<TokenManager>,
-    wechat: Arc<dyn WeChatApi>,
+    pub(super) tokens: Arc<TokenManager>,
+    pub(super) wechat: Arc<dyn WeChatApi>,
 }
 
 impl std::fmt::Debug for ComponentApi {
@@ -38,7 +38,7 @@ impl ComponentApi {
         &self.tokens
     }
 
-    fn component(&self) -> ComponentAppid {
+    pub(super) fn component(&self) -> ComponentAppid {
         self.tokens.component().clone()
     }
 

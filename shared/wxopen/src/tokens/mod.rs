@@ -5,6 +5,7 @@
 
 mod component_api;
 mod memory;
+mod passthrough;
 mod renew;
 
 pub use crate::error::{AuthorizerError, RefreshError};

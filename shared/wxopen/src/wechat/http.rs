@@ -1,7 +1,7 @@
 //! [`WeChatApi`] over HTTPS with reqwest: one client per container, a timeout on every call,
 //! retries for transient failures only.
 
-use super::{RetryPolicy, WeChatApi, WeChatError};
+use super::{RawRequest, RawResponse, RetryPolicy, WeChatApi, WeChatError};
 use async_trait::async_trait;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
@@ -20,9 +20,9 @@ use wxopen_models::AccessToken;
 /// The production [`WeChatApi`].
 #[derive(Clone)]
 pub struct HttpWeChat {
-    http: reqwest::Client,
-    base: String,
-    retry: RetryPolicy,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
+    pub(super) retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for HttpWeChat {
@@ -35,7 +35,7 @@ impl std::fmt::Debug for HttpWeChat {
 }
 
 /// Outcome of one attempt: retry it or give up with this error.
-enum Attempt {
+pub(super) enum Attempt {
     Transient(WeChatError),
     Final(WeChatError),
 }
@@ -123,12 +123,12 @@ impl HttpWeChat {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(endpoint, attempt, e))?;
+            .map_err(|e| transport_error(endpoint, attempt, e, replay_safe(endpoint)))?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| transport_error(endpoint, attempt, e))?;
+            .map_err(|e| transport_error(endpoint, attempt, e, replay_safe(endpoint)))?;
         if status.is_server_error() {
             return Err(Attempt::Transient(WeChatError::Http {
                 endpoint,
@@ -193,7 +193,12 @@ fn replay_safe(endpoint: &str) -> bool {
 
 /// Transport failures are transient when the request never left (a failed connect) or may be
 /// replayed; otherwise final. The URL (which carries the token) is stripped first.
-fn transport_error(endpoint: &'static str, attempts: u32, e: reqwest::Error) -> Attempt {
+pub(super) fn transport_error(
+    endpoint: &'static str,
+    attempts: u32,
+    e: reqwest::Error,
+    replayable: bool,
+) -> Attempt {
     let e = e.without_url();
     let sent = !e.is_connect();
     let error = if e.is_timeout() {
@@ -212,7 +217,7 @@ fn transport_error(endpoint: &'static str, attempts: u32, e: reqwest::Error) -> 
             reason,
         }
     };
-    if sent && !replay_safe(endpoint) {
+    if sent && !replayable {
         Attempt::Final(error)
     } else {
         Attempt::Transient(error)
@@ -303,6 +308,10 @@ impl WeChatApi for HttpWeChat {
         self.call_url::<_, IgnoredAny>(&url, "message/custom/send", token, msg)
             .await
             .map(|_| ())
+    }
+
+    async fn call_raw(&self, req: &RawRequest<'_>) -> Result<RawResponse, WeChatError> {
+        self.raw(req).await
     }
 }
 

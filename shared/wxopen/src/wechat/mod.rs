@@ -2,10 +2,12 @@
 
 mod error;
 mod http;
+mod raw;
 mod retry;
 
 pub use error::WeChatError;
 pub use http::HttpWeChat;
+pub use raw::{RawRequest, RawResponse};
 pub use retry::RetryPolicy;
 
 use async_trait::async_trait;
@@ -87,4 +89,8 @@ pub trait WeChatApi: Send + Sync {
         authorizer_token: &AccessToken,
         msg: &CustomTextMessage,
     ) -> Result<(), WeChatError>;
+
+    /// Any API on `WECHAT_API_BASE` with the given token: WeChat's answer as it came (errcodes
+    /// included), after the transient failures the call allows retrying.
+    async fn call_raw(&self, req: &RawRequest<'_>) -> Result<RawResponse, WeChatError>;
 }

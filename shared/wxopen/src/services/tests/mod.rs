@@ -1,6 +1,7 @@
 //! The services against the memory store and an in-process WeChat: the authorization, token
 //! and push rules in milliseconds, without any server.
 
+mod api_calls;
 mod authorization;
 mod messages;
 mod pushes;
@@ -208,6 +209,22 @@ impl WeChatApi for FakeWeChat {
         _: &SetAuthorizerOptionRequest,
     ) -> Result<(), WeChatError> {
         unimplemented!("no service calls options")
+    }
+
+    async fn call_raw(
+        &self,
+        req: &crate::wechat::RawRequest<'_>,
+    ) -> Result<crate::wechat::RawResponse, WeChatError> {
+        // A token told to be refused answers 40001 in the body, as WeChat does.
+        let body = match self.called("call_raw", Some(req.token)) {
+            Err(_) => serde_json::json!({"errcode": 40001, "errmsg": "invalid credential"}),
+            Ok(_) => serde_json::json!({"errcode": 0, "errmsg": "ok", "token": req.token_param}),
+        };
+        Ok(crate::wechat::RawResponse {
+            status: 200,
+            content_type: "application/json".into(),
+            body: body.to_string().into_bytes(),
+        })
     }
 
     async fn start_push_ticket(&self, _: &StartPushTicketRequest) -> Result<(), WeChatError> {

@@ -1,0 +1,251 @@
+//! Calling WeChat for other functions: `authorizer-api` (any API as an authorizer) and
+//! `component-api` (the component-token APIs, with typed operations for Mini Program login,
+//! web OAuth and authorizer options). Every call is audited in one log line: who, which path,
+//! the status, the errcode and the latency, never a token, a code, a query value or a body.
+
+use super::ServiceError;
+use crate::tokens::ComponentApi;
+use crate::wechat::{RawResponse, WeChatError};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+use std::time::Instant;
+use wxopen_models::api::{GetAuthorizerOptionResponse, OptionName, OptionValue};
+use wxopen_models::calls::{
+    ApiAnswer, ApiCall, CallError, CheckedCall, Method, OAuthGrant, Session,
+};
+use wxopen_models::envelope::{parse_response, ResponseError};
+use wxopen_models::{AuthorizerAppid, ComponentAppid};
+
+/// Where a person's browser starts web OAuth on behalf of an Official Account.
+pub const OAUTH_AUTHORIZE_URL: &str = "https://open.weixin.qq.com/connect/oauth2/authorize";
+
+fn refused(e: CallError) -> ServiceError {
+    let code = match e {
+        CallError::Path { .. } => "invalid_path",
+        CallError::Token { .. } => "token_in_request",
+        CallError::QueryValue(_) => "invalid_query",
+        CallError::BodyOnGet => "invalid_body",
+    };
+    ServiceError::invalid(code, e.to_string())
+}
+
+fn audit(
+    authorizer: Option<&AuthorizerAppid>,
+    call: &CheckedCall,
+    result: &Result<RawResponse, ServiceError>,
+    started: Instant,
+) {
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let who = authorizer.map(|a| a.as_str()).unwrap_or("component");
+    match result {
+        Ok(resp) => tracing::info!(
+            caller_of = who,
+            path = %call.path,
+            method = ?call.method,
+            status = resp.status,
+            errcode = resp.errcode().unwrap_or(0),
+            latency_ms,
+            "WeChat API called"
+        ),
+        Err(e) => tracing::warn!(
+            caller_of = who,
+            path = %call.path,
+            method = ?call.method,
+            error = %e,
+            latency_ms,
+            "WeChat API call failed"
+        ),
+    }
+}
+
+/// The `authorizer-api` use case.
+#[derive(Clone)]
+pub struct AuthorizerCalls {
+    api: ComponentApi,
+}
+
+impl AuthorizerCalls {
+    /// Calls through `api` (its token manager and WeChat client).
+    pub fn new(api: ComponentApi) -> Self {
+        Self { api }
+    }
+
+    /// Calls `call` as `appid`, after its checks; nothing is sent when one fails.
+    pub async fn call(
+        &self,
+        appid: &AuthorizerAppid,
+        call: &ApiCall,
+    ) -> Result<ApiAnswer, ServiceError> {
+        let checked = call.check().map_err(refused)?;
+        let started = Instant::now();
+        let result = self.api.call_as_authorizer(appid, &checked).await;
+        audit(Some(appid), &checked, &result, started);
+        Ok(result?.into_answer())
+    }
+}
+
+/// The `component-api` use case.
+#[derive(Clone)]
+pub struct ComponentCalls {
+    api: ComponentApi,
+}
+
+/// The component's web APIs (`/sns/...`) take `component_appid` in the query.
+fn takes_component_appid_in_query(path: &str) -> bool {
+    path.starts_with("/sns/")
+}
+
+impl ComponentCalls {
+    /// Calls through `api` (its token manager and WeChat client).
+    pub fn new(api: ComponentApi) -> Self {
+        Self { api }
+    }
+
+    fn component(&self) -> ComponentAppid {
+        self.api.tokens().component().clone()
+    }
+
+    /// Calls `call` as the platform: `component_access_token` injected, and `component_appid`
+    /// added where the API takes it (the query of `/sns/...`, a POST body without one).
+    pub async fn call(&self, call: &ApiCall) -> Result<ApiAnswer, ServiceError> {
+        let mut call = call.clone();
+        if let Some(Value::Object(body)) = &mut call.body {
+            body.entry("component_appid")
+                .or_insert_with(|| Value::String(self.component().to_string()));
+        }
+        Ok(self.send(&call).await?.into_answer())
+    }
+
+    async fn send(&self, call: &ApiCall) -> Result<RawResponse, ServiceError> {
+        let checked = call.check().map_err(refused)?;
+        let component = self.component();
+        let extra: Vec<(&'static str, &str)> = if takes_component_appid_in_query(&checked.path)
+            && !checked.query.iter().any(|(k, _)| k == "component_appid")
+        {
+            vec![("component_appid", component.as_str())]
+        } else {
+            Vec::new()
+        };
+        let started = Instant::now();
+        let result = self.api.call_as_component(&checked, &extra).await;
+        audit(None, &checked, &result, started);
+        result
+    }
+
+    async fn typed<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        query: Map<String, Value>,
+    ) -> Result<T, ServiceError> {
+        let call = ApiCall {
+            path: path.to_owned(),
+            method: Method::Get,
+            query,
+            body: None,
+            retry: false,
+        };
+        let resp = self.send(&call).await?;
+        parse_response::<T>(&resp.body).map_err(|e| {
+            ServiceError::WeChat(match e {
+                ResponseError::WeChat(body) => WeChatError::from_body(endpoint, body, 1),
+                ResponseError::NotJson { snippet } => WeChatError::NotJson { endpoint, snippet },
+                ResponseError::UnexpectedShape { reason } => {
+                    WeChatError::UnexpectedShape { endpoint, reason }
+                }
+            })
+        })
+    }
+
+    /// Mini Program login for an authorized Mini Program (`/sns/component/jscode2session`).
+    pub async fn jscode2session(
+        &self,
+        appid: &AuthorizerAppid,
+        js_code: &str,
+    ) -> Result<Session, ServiceError> {
+        let query = json!({"appid": appid, "js_code": js_code, "grant_type": "authorization_code"});
+        self.typed(
+            "jscode2session",
+            "/sns/component/jscode2session",
+            object(query),
+        )
+        .await
+    }
+
+    /// Web OAuth on behalf of an Official Account: the code the browser brought back
+    /// (`/sns/oauth2/component/access_token`).
+    pub async fn oauth_exchange(
+        &self,
+        appid: &AuthorizerAppid,
+        code: &str,
+    ) -> Result<OAuthGrant, ServiceError> {
+        let query = json!({"appid": appid, "code": code, "grant_type": "authorization_code"});
+        self.typed(
+            "oauth2/component/access_token",
+            "/sns/oauth2/component/access_token",
+            object(query),
+        )
+        .await
+    }
+
+    /// The URL a person's browser opens to start web OAuth on behalf of `appid`.
+    pub fn oauth_url(
+        &self,
+        appid: &AuthorizerAppid,
+        redirect_uri: &url::Url,
+        scope: &str,
+        state: &str,
+    ) -> Result<String, ServiceError> {
+        if scope != "snsapi_base" && scope != "snsapi_userinfo" {
+            return Err(ServiceError::invalid(
+                "invalid_scope",
+                format!(
+                    "scope {:?} is not snsapi_base or snsapi_userinfo",
+                    scope.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+        if state.len() > 128 || !state.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ServiceError::invalid(
+                "invalid_state_parameter",
+                "state must be at most 128 letters and digits (WeChat's limit)",
+            ));
+        }
+        let mut url = url::Url::parse(OAUTH_AUTHORIZE_URL).expect("a valid constant");
+        url.query_pairs_mut()
+            .append_pair("appid", appid.as_str())
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("response_type", "code")
+            .append_pair("scope", scope)
+            .append_pair("state", state)
+            .append_pair("component_appid", self.component().as_str());
+        url.set_fragment(Some("wechat_redirect"));
+        Ok(url.to_string())
+    }
+
+    /// `api_get_authorizer_option`.
+    pub async fn get_option(
+        &self,
+        appid: &AuthorizerAppid,
+        name: &OptionName,
+    ) -> Result<GetAuthorizerOptionResponse, ServiceError> {
+        self.api.get_option(appid, name).await
+    }
+
+    /// `api_set_authorizer_option`.
+    pub async fn set_option(
+        &self,
+        appid: &AuthorizerAppid,
+        name: &OptionName,
+        value: &OptionValue,
+    ) -> Result<(), ServiceError> {
+        self.api.set_option(appid, name, value).await
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
