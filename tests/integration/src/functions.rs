@@ -13,7 +13,8 @@ use wxopen::clock::{now_secs, Timestamp};
 use wxopen::config::{Config, Env};
 use wxopen::publish::publisher_for;
 use wxopen::services::{
-    Authorization, Authorizers, Exchanger, Messages, Pushes, ReconcileSettings, Refresher,
+    Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Pushes,
+    ReconcileSettings, Refresher,
 };
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenSettings};
@@ -102,6 +103,10 @@ pub struct Services {
     pub refresher: Arc<Refresher>,
     /// `messages`.
     pub messages: Arc<Messages>,
+    /// `authorizer-api`.
+    pub authorizer_calls: Arc<AuthorizerCalls>,
+    /// `component-api`.
+    pub component_calls: Arc<ComponentCalls>,
     /// The component API (and its token manager) they share.
     pub api: ComponentApi,
 }
@@ -182,6 +187,8 @@ pub async fn platform_with_settings(
             exchanger.clone(),
         )),
         messages: Arc::new(Messages::new(crypto, exchanger.clone(), publisher)),
+        authorizer_calls: Arc::new(AuthorizerCalls::new(core.api.clone())),
+        component_calls: Arc::new(ComponentCalls::new(core.api.clone())),
         refresher: Arc::new(Refresher::new(
             core.api.clone(),
             core.store.clone(),

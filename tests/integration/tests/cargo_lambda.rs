@@ -438,3 +438,270 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_functions_call_wechat_through_authorizer_api_and_component_api_under_watch() {
+    use base64::Engine as _;
+    use wechat_sim::accounts::{MINI_PROGRAM_APPID, OFFICIAL_ACCOUNT_APPID};
+    use wechat_sim::{SimConfig, Simulator};
+    use wxopen::store::TicketStore;
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let sim = Simulator::start(
+        SimConfig {
+            component_appid: COMPONENT.into(),
+            component_appsecret: APPSECRET.into(),
+            msg_token: MSG_TOKEN.into(),
+            encoding_aes_key: AES_KEY.into(),
+            events_url: None,
+            messages_url: None,
+            ticket_interval: Duration::from_secs(3600),
+            token_ttl: 7200,
+            auth_code_ttl: 600,
+            pre_auth_code_ttl: 1800,
+        },
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await;
+    sim.state.lock().unwrap().latest_ticket = Some("ticket@@@watch-api".into());
+    let store = wxopen::store::DynamoStore::new(client, table.clone(), component());
+    store
+        .save_ticket(
+            &wxopen_models::VerifyTicket::new("ticket@@@watch-api"),
+            wxopen::clock::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let mut vars: Vec<(String, String)> = [
+        ("WECHAT_COMPONENT_APPID", COMPONENT),
+        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    vars.push(("TABLE_NAME".into(), table));
+    vars.push(("WECHAT_API_BASE".into(), sim.base_url.clone()));
+    for name in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        vars.push((name.into(), std::env::var(name).unwrap()));
+    }
+    let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
+        .await
+        .unwrap();
+    let invoke = |function: &'static str, payload: Value| {
+        let watch = &watch;
+        async move { tokio::task::block_in_place(|| watch.invoke(function, &payload)) }
+    };
+    let calls = |endpoint: &str| {
+        sim.state
+            .lock()
+            .unwrap()
+            .calls()
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    };
+    // Both accounts authorize (their codes exchanged by the exchange function).
+    for appid in [OFFICIAL_ACCOUNT_APPID, MINI_PROGRAM_APPID] {
+        let code = sim.state.lock().unwrap().authorize(appid);
+        let record = invoke("exchange", json!({"authorization_code": code}))
+            .await
+            .unwrap_or_else(|e| panic!("exchange: {e}"));
+        assert_eq!(record["status"], "authorized");
+    }
+
+    // A customer-service message, as the Official Account.
+    let answer = invoke("authorizer-api", json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID,
+        "path": "/cgi-bin/message/custom/send",
+        "body": {"touser": "o-watch-user", "msgtype": "text", "text": {"content": "hello from authorizer-api"}}}))
+        .await
+        .unwrap_or_else(|e| panic!("authorizer-api: {e}\n{}", watch.log_text()));
+    assert_eq!(
+        answer,
+        json!({"status": 200, "body": {"errcode": 0, "errmsg": "ok"}})
+    );
+    let sent = sim.state.lock().unwrap().sent_messages();
+    assert_eq!(
+        (
+            sent[0].appid.as_str(),
+            sent[0].touser.as_str(),
+            sent[0].content.as_str()
+        ),
+        (
+            OFFICIAL_ACCOUNT_APPID,
+            "o-watch-user",
+            "hello from authorizer-api"
+        )
+    );
+
+    // A Mini Program code: binary, base64 with its content type.
+    let answer = invoke(
+        "authorizer-api",
+        json!({"authorizer_appid": MINI_PROGRAM_APPID,
+        "path": "/wxa/getwxacode", "body": {"path": "pages/index/index", "width": 280}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["content_type"], "image/jpeg", "{answer}");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(answer["body_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        bytes,
+        wechat_sim::account_api::qr_code_bytes(MINI_PROGRAM_APPID)
+    );
+
+    // WeChat refuses the token once: the call still succeeds, with exactly one refresh.
+    let refreshes = calls("api_authorizer_token");
+    assert!(sim
+        .state
+        .lock()
+        .unwrap()
+        .refuse_authorizer_token(OFFICIAL_ACCOUNT_APPID));
+    let answer = invoke("authorizer-api", json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID,
+        "path": "/cgi-bin/user/info", "method": "GET", "query": {"openid": "o-watch-user", "lang": "zh_CN"}}))
+        .await
+        .unwrap();
+    assert_eq!(answer["body"]["errcode"], 0, "{answer}");
+    assert_eq!(answer["body"]["query"]["openid"], "o-watch-user");
+    assert_eq!(calls("api_authorizer_token"), refreshes + 1);
+
+    // WeChat's business errors come back in the body, as sent.
+    sim.state.lock().unwrap().add_fault(wechat_sim::Fault {
+        endpoint: "account:datacube/getusersummary".into(),
+        errcode: Some(61500),
+        delay_ms: None,
+        count: 1,
+    });
+    let answer = invoke("authorizer-api", json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID,
+        "path": "/datacube/getusersummary", "body": {"begin_date": "2026-11-01", "end_date": "2026-11-07"}}))
+        .await
+        .unwrap();
+    assert_eq!(answer["body"]["errcode"], 61500);
+
+    // Hostile paths: a named 400, and no WeChat call.
+    let before = sim.state.lock().unwrap().total_calls();
+    for (payload, code) in [
+        (
+            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "https://evil.example/cgi-bin/x"}),
+            "invalid_path",
+        ),
+        (
+            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "/cgi-bin/../sns/x"}),
+            "invalid_path",
+        ),
+        (
+            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "/cgi-bin/x", "query": {"access_token": "mine"}}),
+            "token_in_request",
+        ),
+    ] {
+        let err = invoke("authorizer-api", payload).await.unwrap_err();
+        assert!(err.contains(code), "{code}: {err}");
+    }
+    let err = invoke(
+        "component-api",
+        json!({"path": "/cgi-bin/component/x", "query": {"component_access_token": "mine"}}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("token_in_request"), "{err}");
+    assert_eq!(
+        sim.state.lock().unwrap().total_calls(),
+        before,
+        "nothing reached WeChat"
+    );
+    let err = invoke(
+        "authorizer-api",
+        json!({"authorizer_appid": "wxnobody", "path": "/cgi-bin/x"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("unknown_authorizer"), "{err}");
+
+    // Mini Program login and web OAuth, with the component token.
+    let session = invoke(
+        "component-api",
+        json!({"op": "jscode2session", "appid": MINI_PROGRAM_APPID, "js_code": "jscode-watch-1"}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("jscode2session: {e}\n{}", watch.log_text()));
+    assert_eq!(session["openid"], "o-mp-jscode-watch-1");
+    assert!(session["session_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("sim-session-key-"));
+    let err = invoke(
+        "component-api",
+        json!({"op": "jscode2session", "appid": MINI_PROGRAM_APPID, "js_code": "jscode-watch-1"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("40029"),
+        "a used code is WeChat's error: {err}"
+    );
+    let grant = invoke("component-api", json!({"op": "oauth_exchange", "appid": OFFICIAL_ACCOUNT_APPID, "code": "oauthcode-watch-1"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (grant["openid"].clone(), grant["scope"].clone()),
+        (json!("o-oa-oauthcode-watch-1"), json!("snsapi_base"))
+    );
+    assert!(grant["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("sim-oauth-access-"));
+    let url = invoke(
+        "component-api",
+        json!({"op": "oauth_url", "appid": OFFICIAL_ACCOUNT_APPID,
+        "redirect_uri": "https://shop.example/back", "scope": "snsapi_userinfo", "state": "s42"}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        url["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("component_appid={COMPONENT}#wechat_redirect")),
+        "{url}"
+    );
+    let option = invoke("component-api", json!({"op": "get_option", "authorizer_appid": OFFICIAL_ACCOUNT_APPID, "option_name": "voice_recognize"}))
+        .await
+        .unwrap();
+    assert_eq!(option["option_value"], "1");
+
+    // The component token refused once: the raw call still succeeds.
+    sim.state.lock().unwrap().refuse_component_tokens();
+    let answer = invoke("component-api", json!({"path": "/cgi-bin/component/api_get_authorizer_list", "body": {"offset": 0, "count": 10}}))
+        .await
+        .unwrap();
+    assert_eq!(answer["body"]["total_count"], 2, "{answer}");
+
+    // Each call was audited; no token, code or secret is in any log line.
+    let log = watch.log_text();
+    assert!(log.contains("\"WeChat API called\""), "{log}");
+    assert!(log.contains("/cgi-bin/message/custom/send"));
+    for secret in [
+        APPSECRET,
+        "sim-authorizer-token-",
+        "sim-component-token-",
+        "sim-refresh-token-",
+        "sim-session-key-",
+        "sim-oauth-access-",
+        "sim-oauth-refresh-",
+        "jscode-watch-1",
+        "oauthcode-watch-1",
+        "queryauthcode@@@",
+        "hello from authorizer-api",
+    ] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} in the cargo lambda watch log"
+        );
+    }
+}

@@ -67,7 +67,7 @@ fn every_function_binary_has_a_resource_built_by_cargo_lambda_for_arm64() {
         );
     }
     let binaries = function_binaries();
-    assert_eq!(binaries.len(), 9);
+    assert_eq!(binaries.len(), 11);
     assert_eq!(declared, binaries);
     let g = &t["Globals"]["Function"];
     assert_eq!(g["Runtime"], "provided.al2023");
@@ -254,6 +254,10 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
         "AuthorizerTokenFunctionArn",
         "AuthorizerInfoFunctionArn",
         "ExchangeFunctionArn",
+        "AuthorizerApiFunctionArn",
+        "ComponentApiFunctionArn",
+        "MessageUrl",
+        "EventBus",
     ] {
         assert!(!t["Outputs"][output].is_null(), "{output}");
     }

@@ -36,13 +36,7 @@ pub async fn add_fault(State(shared): State<Shared>, Json(fault): Json<Fault>) -
     if fault.count == 0 {
         return StatusCode::BAD_REQUEST;
     }
-    shared
-        .lock()
-        .unwrap()
-        .faults
-        .entry(fault.endpoint.clone())
-        .or_default()
-        .push_back(fault);
+    shared.lock().unwrap().add_fault(fault);
     StatusCode::NO_CONTENT
 }
 
@@ -142,5 +136,19 @@ pub async fn push_updateauthorized(
     match push_event(&shared, &xml).await {
         Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
+    }
+}
+
+/// `POST /_sim/refuse-token` `{"authorizer_appid"}` or `{"component": true}`: WeChat refuses
+/// the current token (40001) from now on, as after another instance's refresh.
+pub async fn refuse_token(State(shared): State<Shared>, Json(body): Json<Value>) -> StatusCode {
+    let mut state = shared.lock().unwrap();
+    if body["component"] == true {
+        state.refuse_component_tokens();
+        return StatusCode::NO_CONTENT;
+    }
+    match body["authorizer_appid"].as_str() {
+        Some(appid) if state.refuse_authorizer_token(appid) => StatusCode::NO_CONTENT,
+        _ => StatusCode::NOT_FOUND,
     }
 }

@@ -3,6 +3,7 @@
 //! message API, WeChat's full-network release test against the message URL, and an admin API
 //! (`/_sim/...`) for faults and counters. Protocol errors are WeChat's own `errcode/errmsg`.
 
+pub mod account_api;
 pub mod accounts;
 mod admin;
 mod api;
@@ -42,6 +43,28 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/cgi-bin/component/{endpoint}", post(api::handle))
         .route("/cgi-bin/message/custom/send", post(api::custom_send))
+        .route(
+            "/cgi-bin/{*rest}",
+            get(account_api::echo).post(account_api::echo),
+        )
+        .route(
+            "/datacube/{*rest}",
+            get(account_api::echo).post(account_api::echo),
+        )
+        .route("/wxa/getwxacode", post(account_api::getwxacode))
+        .route(
+            "/wxa/{*rest}",
+            get(account_api::echo).post(account_api::echo),
+        )
+        .route(
+            "/sns/component/jscode2session",
+            get(account_api::jscode2session),
+        )
+        .route(
+            "/sns/oauth2/component/access_token",
+            get(account_api::oauth_access_token),
+        )
+        .route("/_sim/refuse-token", post(admin::refuse_token))
         .route("/cgi-bin/componentloginpage", get(page::authorization_page))
         .route("/safe/bindcomponent", get(page::authorization_page))
         .route("/_sim/confirm", post(page::confirm))

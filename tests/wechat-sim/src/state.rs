@@ -108,6 +108,8 @@ pub struct State {
     pub(crate) grants: HashMap<String, Vec<u32>>,
     /// Customer-service messages accepted, in order.
     pub(crate) sent: Vec<SentMessage>,
+    /// Users' login and OAuth codes already exchanged.
+    pub(crate) used_user_codes: std::collections::HashSet<String>,
     pub(crate) calls: HashMap<String, u64>,
     pub(crate) serial: u64,
 }
@@ -129,6 +131,7 @@ impl State {
             faults: HashMap::new(),
             grants: HashMap::new(),
             sent: Vec::new(),
+            used_user_codes: Default::default(),
             calls: HashMap::new(),
             serial: 0,
         }
@@ -167,6 +170,17 @@ impl State {
         );
         let ttl = self.config.auth_code_ttl;
         self.issue_code("queryauthcode@@@sim-", Some(appid), ttl)
+    }
+
+    /// Makes WeChat refuse the current access token of `appid` (every call with it answers
+    /// 40001 until a refresh issues another). `false` when it has none.
+    pub fn refuse_authorizer_token(&mut self, appid: &str) -> bool {
+        self.authorizer_tokens.remove(appid).is_some()
+    }
+
+    /// Makes WeChat refuse every component token issued so far.
+    pub fn refuse_component_tokens(&mut self) {
+        self.component_tokens.clear();
     }
 
     /// The customer-service messages accepted so far.
@@ -234,6 +248,14 @@ impl State {
             info["authorizer_info"]["nick_name"] = format!("Seeded account {appid}").into();
             info
         })
+    }
+
+    /// Queues `fault` after any queued for its endpoint.
+    pub fn add_fault(&mut self, fault: Fault) {
+        self.faults
+            .entry(fault.endpoint.clone())
+            .or_default()
+            .push_back(fault);
     }
 
     /// Takes one queued fault for `endpoint`, if any.
