@@ -17,6 +17,7 @@ async fn run() -> String {
     phases::warm::run(&mut b, &mut r).await;
     phases::calls::run(&mut b, &mut r).await;
     phases::messages::run(&mut b, &mut r).await;
+    phases::passthrough::run(&mut b, &mut r).await;
     phases::storm::run(&mut b, &mut r).await;
     phases::scale::run(&mut b, &mut r).await;
     r.finish()

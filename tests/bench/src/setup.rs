@@ -23,7 +23,7 @@ use wxopen::services::AuthorizeRequest;
 use wxopen_models::AuthorizerAppid;
 
 pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-pub const FUNCTIONS: [&str; 9] = [
+pub const FUNCTIONS: [&str; 11] = [
     "authorize",
     "callback",
     "exchange",
@@ -33,6 +33,8 @@ pub const FUNCTIONS: [&str; 9] = [
     "refresher",
     "messages",
     "notifier",
+    "authorizer-api",
+    "component-api",
 ];
 
 /// The release test's Official Account of group 1, whose API case the bench replays.
@@ -254,6 +256,10 @@ impl Bench {
                 OFFICIAL_ACCOUNT_APPID,
                 &format!("<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[o-bench]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>{}</MsgId></xml>", now_secs(), rand_id()),
             ),
+            "authorizer-api" => json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID,
+                "path": "/cgi-bin/get_current_selfmenu_info", "method": "GET"}),
+            "component-api" => json!({"op": "get_option", "authorizer_appid": OFFICIAL_ACCOUNT_APPID,
+                "option_name": "voice_recognize"}),
             "notifier" => {
                 let records = integration_tests::bus::history_stream_records(
                     &self.table,

@@ -171,6 +171,30 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
         ));
         p.stop().await;
     }
+    {
+        let p =
+            FunctionProcess::spawn(&binary("authorizer-api"), &[], &b.env, "authorizer-api").await;
+        let call = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "/cgi-bin/get_current_selfmenu_info", "method": "GET"});
+        p.invoke(&call).await;
+        let m = measure(b, &p, &call).await;
+        calls.push(Call::new(
+            "authorizer-api, token in memory (warm)",
+            m,
+            (1, 0),
+            "the call itself; no DynamoDB request",
+            "",
+        ));
+        b.sim
+            .state
+            .lock()
+            .unwrap()
+            .refuse_authorizer_token(OFFICIAL_ACCOUNT_APPID);
+        let m = measure(b, &p, &call).await;
+        calls.push(Call::new("authorizer-api, token refused once (warm)", m, (3, 3),
+            "the refused call, api_authorizer_token, the call again; DynamoDB: drop the refused token (conditional), take the lease (it returns the item), write the new token; the first refresh in a container also reads the component token",
+            "a container that has not used the component token yet reads it once (then it is in memory)"));
+        p.stop().await;
+    }
     writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of DynamoDB Local. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();
     for c in &calls {
         writeln!(

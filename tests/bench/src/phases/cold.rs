@@ -20,6 +20,8 @@ pub fn check(function: &str, result: &Value) {
         "refresher" => result["component_token_expires_at"].is_i64(),
         "messages" => result["body"] == "success",
         "notifier" => result["batchItemFailures"] == serde_json::json!([]),
+        "authorizer-api" => result["body"]["errcode"] == 0,
+        "component-api" => result["option_value"] == "1",
         _ => false,
     };
     assert!(ok, "{function} answered unexpectedly: {result}");
@@ -52,6 +54,7 @@ fn first_invocation_why(function: &str) -> &'static str {
         "exchange" | "authorizer-info" => "its work needs sequential DynamoDB requests (see calls per operation) after a WeChat call.",
         "messages" => "a user's message costs one DynamoDB read (is the account an authorizer?) and one EventBridge PutEvents; a cold container also resolves its credentials and opens both connections.",
         "notifier" => "its first invocation opens the connection to EventBridge and publishes the batch's event.",
+        "authorizer-api" | "component-api" => "its first invocation reads the token from DynamoDB (the component token for component-api), then calls WeChat.",
         _ => "not analysed",
     }
 }
