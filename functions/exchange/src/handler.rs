@@ -30,7 +30,7 @@ pub async fn handle(exchanger: &Exchanger, req: Request) -> Result<Response<Body
                 )
             })?;
         let record = exchanger
-            .exchange(&AuthorizationCode::new(code), Timestamp::now())
+            .exchange(&AuthorizationCode::new(code), Timestamp::now(), None)
             .await?;
         Ok(json(200, &record))
     }

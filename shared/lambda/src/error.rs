@@ -6,7 +6,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use wxopen::msg_crypto::PushError;
 use wxopen::services::ServiceError;
-use wxopen::state::StateError;
+use wxopen::state::{LinkError, StateError};
 use wxopen::tokens::{AuthorizerError, RefreshError};
 use wxopen::wechat::WeChatError;
 
@@ -116,6 +116,8 @@ impl From<ServiceError> for ApiError {
                 (403, "invalid_state")
             }
             ServiceError::State(StateError::Expired) => (403, "expired_state"),
+            ServiceError::Link(LinkError::Malformed | LinkError::Forged) => (403, "invalid_link"),
+            ServiceError::Link(LinkError::Expired) => (403, "expired_link"),
             ServiceError::Push(p) => push_error(p),
             ServiceError::Authorizer(AuthorizerError::Unknown(_)) => (404, "unknown_authorizer"),
             ServiceError::Authorizer(AuthorizerError::Revoked(_)) => (409, "authorizer_revoked"),

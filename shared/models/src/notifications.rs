@@ -51,6 +51,10 @@ pub struct AuthorizationChange {
     pub permission_ids: Vec<PermissionId>,
     /// When the change was stored, epoch milliseconds.
     pub at_ms: i64,
+    /// The `ext` of the authorization (the platform's own customer), when it came through a
+    /// link the platform minted: bind accounts from this, never from a browser's query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<String>,
 }
 
 /// `detail` of `Authorizer Message`.

@@ -64,6 +64,10 @@ pub struct AuthorizerRecord {
     pub version: u64,
     /// Whether a refresh token is stored (the token itself is never shown).
     pub has_refresh_token: bool,
+    /// The caller data (`ext`, the platform's own customer) of the authorization that created or
+    /// last renewed this record, from a link the platform minted: never taken from a browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<String>,
 }
 
 /// What changed, in an authorizer's history.
@@ -124,4 +128,7 @@ pub struct HistoryEntry {
     pub at_ms: i64,
     /// The permission sets after the change.
     pub permission_ids: Vec<PermissionId>,
+    /// The record's `ext` after the change (for authorizations and revocations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<String>,
 }

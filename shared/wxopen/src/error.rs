@@ -4,7 +4,7 @@
 
 use crate::msg_crypto::PushError;
 use crate::publish::PublishError;
-use crate::state::StateError;
+use crate::state::{LinkError, StateError};
 use crate::store::StoreError;
 use crate::wechat::WeChatError;
 use wxopen_models::AuthorizerAppid;
@@ -34,6 +34,9 @@ pub enum ServiceError {
     /// The `state` of a callback was refused.
     #[error(transparent)]
     State(#[from] StateError),
+    /// An authorization link was refused.
+    #[error(transparent)]
+    Link(#[from] LinkError),
     /// An event push was refused.
     #[error(transparent)]
     Push(#[from] PushError),

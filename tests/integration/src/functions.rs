@@ -377,6 +377,17 @@ pub fn open_reply_with_wechatpy(reply: &str) -> String {
         .to_owned()
 }
 
+/// Runs the README's Python check of a success redirect's query with `key`.
+pub fn success_verified_by_python(query: &HashMap<String, String>, key: &str) -> bool {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let python = format!("{root}/.venv/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/verify_success.py");
+    let input = json!({"key": key, "query": query, "now": now_secs()});
+    run_python(&python, script, &input)["valid"]
+        .as_bool()
+        .expect("a verdict")
+}
+
 fn run_python(python: &str, script: &str, input: &Value) -> Value {
     let mut child = std::process::Command::new(python)
         .arg(script)

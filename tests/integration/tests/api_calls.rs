@@ -61,6 +61,7 @@ async fn thirty_two_concurrent_calls_that_all_meet_a_refused_token_cause_exactly
         .exchange(
             &wxopen_models::AuthorizationCode::new(code),
             wxopen::clock::Timestamp::now(),
+            None,
         )
         .await
         .unwrap();

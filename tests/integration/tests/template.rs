@@ -256,6 +256,7 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
         "ExchangeFunctionArn",
         "AuthorizerApiFunctionArn",
         "ComponentApiFunctionArn",
+        "AuthorizeFunctionArn",
         "MessageUrl",
         "EventBus",
     ] {

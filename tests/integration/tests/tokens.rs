@@ -92,6 +92,7 @@ async fn world() -> World {
                 }),
                 permission_ids: vec![PermissionId(1), PermissionId(2)],
                 code_hash: None,
+                ext: None,
             },
             Timestamp::now(),
             Timestamp::now(),

@@ -58,6 +58,9 @@ pub struct SecretBundle {
     /// Overrides `AUTH_STATE_SECRET`.
     #[serde(default)]
     pub state_secret: Option<Secret>,
+    /// Overrides `AUTH_SUCCESS_SIGNING_KEY`: the key the success redirect is signed with.
+    #[serde(default)]
+    pub success_signing_key: Option<Secret>,
 }
 
 /// What every function needs: who the platform is, where WeChat is, where the table is.
@@ -107,6 +110,8 @@ pub struct AuthConfig {
     pub callback_url: Option<Url>,
     /// `AUTH_SUCCESS_URL`.
     pub success_url: Option<Url>,
+    /// `AUTH_SUCCESS_SIGNING_KEY` (or `success_signing_key` in the secret), when set.
+    pub success_signing_key: Option<Secret>,
 }
 
 impl AuthConfig {
@@ -129,6 +134,10 @@ impl AuthConfig {
             page_base: self.auth_page_base.clone(),
             callback: self.callback_url.clone(),
             success: self.success_url.clone(),
+            success_key: self
+                .success_signing_key
+                .clone()
+                .unwrap_or_else(|| self.state_secret.clone()),
         }
     }
 }
@@ -182,6 +191,7 @@ const VARIABLES: &[&str] = &[
     "AUTH_CALLBACK_URL",
     "AUTH_STATE_SECRET",
     "AUTH_SUCCESS_URL",
+    "AUTH_SUCCESS_SIGNING_KEY",
     "EVENT_BUS_NAME",
 ];
 
@@ -330,6 +340,15 @@ impl Env {
             )?,
             callback_url: optional_url("AUTH_CALLBACK_URL")?,
             success_url: optional_url("AUTH_SUCCESS_URL")?,
+            success_signing_key: match self
+                .bundle
+                .success_signing_key
+                .as_ref()
+                .filter(|k| !k.is_empty())
+            {
+                Some(key) => Some(key.clone()),
+                None => self.get("AUTH_SUCCESS_SIGNING_KEY").map(Secret::new),
+            },
         })
     }
 }

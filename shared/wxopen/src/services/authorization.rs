@@ -1,19 +1,58 @@
 //! The authorization round trip: the authorize link (a pre-auth code and a signed `state`) and
 //! the callback (state checked, code exchanged, result shown or redirected).
+//!
+//! Caller data (`ext`, the platform's own customer) comes only from a link the platform's back
+//! end minted ([`Authorization::mint_link`]): the public route refuses an `ext` it did not
+//! sign, the binding is stored server-side with the authorizer (and so reaches the events), and
+//! the success redirect is signed so that a typed-in URL fails verification.
 
 use super::authorizers::fetch_info;
+use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
-use crate::state::StateSigner;
+use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 use wxopen_models::api::GetAuthorizerInfoResponse;
 use wxopen_models::records::AuthorizerRecord;
-use wxopen_models::{AuthType, AuthorizationCode, AuthorizerAppid};
+use wxopen_models::{AuthType, AuthorizationCode, AuthorizerAppid, Secret};
 
 /// How long a `state` (and so an authorization session) stays valid.
 pub const STATE_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// How long a minted link stays valid unless the minting call says otherwise.
+pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest lifetime a minted link may have.
+pub const MAX_LINK_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How long the success redirect's signature stays valid.
+pub const SUCCESS_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// What the platform's back end asks for when it mints a link for one of its customers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkRequest {
+    /// The customer the authorization will be bound to.
+    pub ext: String,
+    /// Which accounts the page offers.
+    pub auth_type: Option<AuthType>,
+    /// Pins one account.
+    pub biz_appid: Option<AuthorizerAppid>,
+    /// The mobile authorization page.
+    pub mobile: bool,
+    /// How long the link stays valid ([`LINK_LIFETIME`] by default).
+    pub expires_in: Option<Duration>,
+}
+
+/// A minted link.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Link {
+    /// The public authorize route with the signed link token.
+    pub url: String,
+    /// When the link stops working, epoch seconds.
+    pub expires_at: i64,
+}
 
 /// Parameters of the authorize route, parsed at the edge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,8 +63,10 @@ pub struct AuthorizeRequest {
     pub biz_appid: Option<AuthorizerAppid>,
     /// The mobile authorization page instead of the PC one.
     pub mobile: bool,
-    /// Caller data carried through `state` back to the callback.
+    /// An `ext` in the query: refused, since only a minted link may carry one.
     pub ext: Option<String>,
+    /// A link token minted by [`Authorization::mint_link`].
+    pub link: Option<String>,
 }
 
 /// The URLs of the round trip, validated at cold start.
@@ -37,6 +78,9 @@ pub struct AuthPages {
     pub callback: Option<Url>,
     /// `AUTH_SUCCESS_URL`: where the callback sends the browser, if set.
     pub success: Option<Url>,
+    /// The key the success redirect is signed with (`success_signing_key`, or else the state
+    /// key).
+    pub success_key: Secret,
 }
 
 /// A completed authorization (the callback's result).
@@ -68,16 +112,95 @@ impl Authorization {
         }
     }
 
-    /// Creates a pre-auth code and a signed state; returns the authorization page URL.
-    pub async fn start(&self, req: &AuthorizeRequest) -> Result<String, ServiceError> {
-        let callback = self
-            .pages
+    fn callback(&self) -> Result<&Url, ServiceError> {
+        self.pages
             .callback
             .as_ref()
             .ok_or(ServiceError::NotConfigured {
                 variable: "AUTH_CALLBACK_URL",
                 hint: "the authorize function needs the callback route's public URL",
-            })?;
+            })
+    }
+
+    /// A link to the public authorize route for one of the platform's customers: the choices
+    /// signed into an expiring token, so that whoever opens it authorizes for that customer and
+    /// no one can change it. No WeChat call: the pre-auth code is created when it is opened.
+    pub fn mint_link(&self, req: &LinkRequest) -> Result<Link, ServiceError> {
+        let ext = req.ext.trim();
+        if ext.is_empty() || ext.len() > MAX_EXT_LEN {
+            return Err(ServiceError::invalid(
+                "invalid_ext",
+                format!(
+                    "ext must be 1 to {MAX_EXT_LEN} bytes: the platform's own id of the customer"
+                ),
+            ));
+        }
+        let lifetime = req.expires_in.unwrap_or(LINK_LIFETIME);
+        if lifetime.is_zero() || lifetime > MAX_LINK_LIFETIME {
+            return Err(ServiceError::invalid(
+                "invalid_expires_in",
+                format!(
+                    "expires_in must be 1 to {} seconds",
+                    MAX_LINK_LIFETIME.as_secs()
+                ),
+            ));
+        }
+        let expires_at = Timestamp::now().plus(lifetime).secs();
+        let token = self.state.issue_link(&LinkClaims {
+            ext: ext.to_owned(),
+            auth_type: req.auth_type.map(|t| t.code()),
+            biz_appid: req.biz_appid.as_ref().map(|a| a.to_string()),
+            mobile: req.mobile,
+            expires_at,
+        });
+        // The authorize route is the callback route's sibling on the same API.
+        let mut url =
+            self.callback()?
+                .join("authorize")
+                .map_err(|_| ServiceError::NotConfigured {
+                    variable: "AUTH_CALLBACK_URL",
+                    hint: "a URL ending in /callback, beside the authorize route",
+                })?;
+        url.query_pairs_mut().append_pair("link", &token);
+        Ok(Link {
+            url: url.into(),
+            expires_at,
+        })
+    }
+
+    /// The choices of an authorization: a verified link's, or the query's without `ext`.
+    fn choices(&self, req: &AuthorizeRequest) -> Result<AuthorizeRequest, ServiceError> {
+        let Some(token) = &req.link else {
+            if req.ext.is_some() {
+                return Err(ServiceError::invalid(
+                    "unsigned_ext",
+                    "ext is accepted only inside a link the platform minted: invoke the authorize function directly with {\"ext\": \"<customer id>\"} and send the customer the url it returns",
+                ));
+            }
+            return Ok(req.clone());
+        };
+        let claims = self.state.verify_link(token, Timestamp::now().secs())?;
+        let malformed = || ServiceError::Link(crate::state::LinkError::Malformed);
+        Ok(AuthorizeRequest {
+            auth_type: match claims.auth_type {
+                Some(code) => AuthType::parse(&code.to_string()).map_err(|_| malformed())?,
+                None => AuthType::default(),
+            },
+            biz_appid: claims
+                .biz_appid
+                .map(AuthorizerAppid::parse)
+                .transpose()
+                .map_err(|_| malformed())?,
+            mobile: claims.mobile || req.mobile,
+            ext: Some(claims.ext),
+            link: None,
+        })
+    }
+
+    /// Creates a pre-auth code and a signed state; returns the authorization page URL.
+    pub async fn start(&self, req: &AuthorizeRequest) -> Result<String, ServiceError> {
+        let req = &self.choices(req)?;
+        let callback = self.callback()?;
         let state = self
             .state
             .issue(
@@ -86,6 +209,15 @@ impl Authorization {
             )
             .map_err(|e| ServiceError::invalid("invalid_ext", e.to_string()))?;
         let pre = self.exchanger.api().create_pre_auth_code().await?;
+        if let Some(ext) = &req.ext {
+            // For the `authorized` push, which names the pre-auth code but carries no state.
+            let until =
+                Timestamp::now().plus(STATE_LIFETIME.max(Duration::from_secs(pre.expires_in)));
+            self.exchanger
+                .store()
+                .save_pending_ext(&secret_hash(pre.pre_auth_code.expose()), ext, until)
+                .await?;
+        }
         let mut redirect = callback.clone();
         redirect.query_pairs_mut().append_pair("state", &state);
         let path = if req.mobile {
@@ -133,7 +265,7 @@ impl Authorization {
             .ok_or_else(|| ServiceError::invalid("missing_auth_code", "the request carries no auth_code: WeChat adds it when the administrator confirms; start the authorization again"))?;
         let record = self
             .exchanger
-            .exchange_or_find(&AuthorizationCode::new(code))
+            .exchange_or_find(&AuthorizationCode::new(code), verified.ext.as_deref())
             .await?;
         let api = self.exchanger.api();
         let store = self.exchanger.store().as_ref();
@@ -145,11 +277,21 @@ impl Authorization {
             }
         };
         let redirect = self.pages.success.as_ref().map(|base| {
+            // The stored binding, signed: the platform trusts the signature, not the query.
+            let appid = record.authorizer_appid.as_str();
+            let ext = record.ext.as_deref();
+            let expires_at = Timestamp::now().plus(SUCCESS_LIFETIME).secs();
+            let signature =
+                crate::state::success_signature(&self.pages.success_key, appid, ext, expires_at);
             let mut url = base.clone();
-            url.query_pairs_mut()
-                .append_pair("authorizer_appid", record.authorizer_appid.as_str());
-            if let Some(ext) = &verified.ext {
-                url.query_pairs_mut().append_pair("ext", ext);
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("authorizer_appid", appid);
+                if let Some(ext) = ext {
+                    q.append_pair("ext", ext);
+                }
+                q.append_pair("expires_at", &expires_at.to_string())
+                    .append_pair("signature", &signature);
             }
             url.into()
         });

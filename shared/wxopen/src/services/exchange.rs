@@ -16,8 +16,13 @@ pub const CONCURRENT_EXCHANGE_WAIT: Duration = Duration::from_secs(3);
 
 /// The SHA-256 of a code, hex: codes are never stored themselves.
 pub fn code_hash(code: &AuthorizationCode) -> String {
+    secret_hash(code.expose())
+}
+
+/// The SHA-256 of a secret value (a code, a pre-auth code), hex.
+pub fn secret_hash(value: &str) -> String {
     use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(code.expose().as_bytes()))
+    hex::encode(sha2::Sha256::digest(value.as_bytes()))
 }
 
 /// Exchanges authorization codes and stores the result.
@@ -45,11 +50,13 @@ impl Exchanger {
 
     /// Exchanges an authorization code and stores the result, with the code's hash in the
     /// same write. Returns the stored record. `authorized_at` is the push's `CreateTime`, or
-    /// now for a redirect.
+    /// now for a redirect; `ext` is the caller data of a minted link (`None` keeps what is
+    /// stored).
     pub async fn exchange(
         &self,
         code: &AuthorizationCode,
         authorized_at: Timestamp,
+        ext: Option<&str>,
     ) -> Result<AuthorizerRecord, ServiceError> {
         let issued_at = Timestamp::now();
         let info = self.api.query_auth(code).await?.authorization_info;
@@ -62,6 +69,7 @@ impl Exchanger {
             }),
             permission_ids: info.permission_ids(),
             code_hash: Some(code_hash(code)),
+            ext: ext.map(str::to_owned),
         };
         let record = self
             .store
@@ -86,8 +94,9 @@ impl Exchanger {
     pub async fn exchange_or_find(
         &self,
         code: &AuthorizationCode,
+        ext: Option<&str>,
     ) -> Result<AuthorizerRecord, ServiceError> {
-        match self.exchange(code, Timestamp::now()).await {
+        match self.exchange(code, Timestamp::now(), ext).await {
             Err(ServiceError::WeChat(WeChatError::AuthCodeInvalid)) => {
                 match self.wait_for_exchanged(code).await? {
                     Some(record) => Ok(record),

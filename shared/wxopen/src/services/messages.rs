@@ -110,7 +110,7 @@ impl Messages {
                 // access token in this container's memory, so the send needs no read.
                 let record = self
                     .exchanger
-                    .exchange_or_find(&AuthorizationCode::new(code.clone()))
+                    .exchange_or_find(&AuthorizationCode::new(code.clone()), None)
                     .await?;
                 let reply = CustomTextMessage::new(
                     message.from_user_name.clone(),

@@ -26,9 +26,12 @@ mod refresh;
 mod views;
 
 pub use api_calls::{AuthorizerCalls, ComponentCalls, OAUTH_AUTHORIZE_URL};
-pub use authorization::{AuthPages, Authorization, AuthorizeRequest, Completed, STATE_LIFETIME};
+pub use authorization::{
+    AuthPages, Authorization, AuthorizeRequest, Completed, Link, LinkRequest, LINK_LIFETIME,
+    MAX_LINK_LIFETIME, STATE_LIFETIME, SUCCESS_LIFETIME,
+};
 pub use authorizers::{Authorizers, InfoRead};
-pub use exchange::{code_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
+pub use exchange::{code_hash, secret_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
 pub use messages::{MessageAnswer, Messages};
 pub use notifier::{change_event, change_id, Notifier, StreamItem};
 pub use pushes::{PushOutcome, Pushes};

@@ -35,6 +35,7 @@ pub fn change_event(change: &HistoryChange) -> Option<Outgoing> {
         change: change.entry.kind,
         permission_ids: change.entry.permission_ids.clone(),
         at_ms: change.entry.at_ms,
+        ext: change.entry.ext.clone(),
     };
     Some(Outgoing::new(
         detail_type,

@@ -1,6 +1,7 @@
 //! Pushes to the authorization event URL: verified and decrypted by the message crypto, then a
 //! short match on what WeChat says happened.
 
+use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
@@ -73,7 +74,22 @@ impl Pushes {
             }
             ComponentEvent::Authorized(e) | ComponentEvent::UpdateAuthorized(e) => {
                 let at = Timestamp::from_secs(e.create_time);
-                match self.exchanger.exchange(&e.authorization_code, at).await {
+                // The binding of an authorization started from a minted link, by its pre-auth
+                // code: stored whether this push or the redirect exchanges the code first.
+                let ext = match &e.pre_auth_code {
+                    Some(pre) => {
+                        self.exchanger
+                            .store()
+                            .pending_ext(&secret_hash(pre.expose()))
+                            .await?
+                    }
+                    None => None,
+                };
+                match self
+                    .exchanger
+                    .exchange(&e.authorization_code, at, ext.as_deref())
+                    .await
+                {
                     Ok(record) => Ok(PushOutcome::Authorized(record)),
                     Err(ServiceError::WeChat(
                         WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired,

@@ -203,6 +203,8 @@ pub struct NewAuthorization {
     /// The SHA-256 (hex) of the code exchanged, recorded in the same write so that a
     /// concurrent exchange of the same code (the push racing the redirect) finds the result.
     pub code_hash: Option<String>,
+    /// The caller data of a minted link; `None` keeps what is stored.
+    pub ext: Option<String>,
 }
 
 /// One page of authorizers.
@@ -366,6 +368,19 @@ pub trait AuthorizerStore: Send + Sync {
 
     /// The authorizer a code (by hash) was exchanged for, while the record lasts.
     async fn exchanged_code(&self, code_hash: &str) -> Result<Option<AuthorizerAppid>, StoreError>;
+
+    /// Remembers the `ext` an authorization started with, by the hash of its pre-auth code,
+    /// until `until`: the `authorized` push names the pre-auth code, so whichever of the push
+    /// and the redirect exchanges the code first stores the binding.
+    async fn save_pending_ext(
+        &self,
+        pre_auth_hash: &str,
+        ext: &str,
+        until: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The `ext` remembered for a pre-auth code (by hash), while it lasts.
+    async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// Listing stored authorizers.

@@ -20,7 +20,7 @@ async fn info_merges_live_wechat_info_with_the_stored_record_and_saves_a_snapsho
     assert_eq!(body["permission_ids"], json!([1, 15]));
     assert_eq!(
         body["permissions"][1],
-        json!({"id": 15, "name": "Custom menu"})
+        json!({"id": 15, "name": "Custom menu", "name_zh": "自定义菜单权限"})
     );
     assert_eq!(body["account_kind"], "official_account");
     assert_eq!(

@@ -56,10 +56,21 @@ async fn callback_exchanges_stores_and_shows_the_account_and_its_permissions() {
 }
 
 #[tokio::test]
-async fn callback_redirects_to_the_success_url_with_the_appid_and_ext() {
-    let env = TestEnv::with(&[("AUTH_SUCCESS_URL", "https://console.example/done?tab=1")]).await;
+async fn callback_redirects_to_the_success_url_with_the_appid_and_ext_signed() {
+    let env = TestEnv::with(&[
+        ("AUTH_SUCCESS_URL", "https://console.example/done?tab=1"),
+        ("AUTH_SUCCESS_SIGNING_KEY", "the-platforms-success-key"),
+    ])
+    .await;
     env.seed_ticket().await;
-    let location = authorize_location(&env.services, &[("ext", "tenant-42")]).await;
+    let link = authorize::handler::handle(
+        &env.services.authorization,
+        direct(json!({"ext": "tenant-42"})),
+    )
+    .await
+    .unwrap();
+    let token = query_of(body_json(&link)["url"].as_str().unwrap())["link"].clone();
+    let location = authorize_location(&env.services, &[("link", &token)]).await;
     let state = query_of(&query_of(&location)["redirect_uri"])["state"].clone();
     let req = http_event(
         "GET",
@@ -76,6 +87,48 @@ async fn callback_redirects_to_the_success_url_with_the_appid_and_ext() {
     assert_eq!(q["tab"], "1");
     assert_eq!(q["authorizer_appid"], SEED_APPID);
     assert_eq!(q["ext"], "tenant-42");
+    let expires_at: i64 = q["expires_at"].parse().unwrap();
+    assert!(expires_at > now_secs());
+    let key = wxopen_models::Secret::new("the-platforms-success-key");
+    assert!(wxopen::state::verify_success(
+        &key,
+        SEED_APPID,
+        Some("tenant-42"),
+        expires_at,
+        &q["signature"],
+        now_secs()
+    ));
+    // The documented check, as the README shows it in Python: hex HMAC-SHA256 of three lines.
+    assert_eq!(
+        q["signature"],
+        wxopen::state::success_signature(&key, SEED_APPID, Some("tenant-42"), expires_at)
+    );
+    // The README's Python check accepts it, and refuses a changed account or customer.
+    assert!(success_verified_by_python(&q, "the-platforms-success-key"));
+    for (name, value) in [("authorizer_appid", "wxsomeoneelse"), ("ext", "tenant-43")] {
+        let mut altered = q.clone();
+        altered.insert(name.into(), value.into());
+        assert!(
+            !success_verified_by_python(&altered, "the-platforms-success-key"),
+            "{name}"
+        );
+    }
+    let mut unsigned = q.clone();
+    unsigned.remove("signature");
+    assert!(!success_verified_by_python(
+        &unsigned,
+        "the-platforms-success-key"
+    ));
+    // Signed with the success key, not the state key.
+    let state_key = wxopen_models::Secret::new(STATE_SECRET);
+    assert!(!wxopen::state::verify_success(
+        &state_key,
+        SEED_APPID,
+        Some("tenant-42"),
+        expires_at,
+        &q["signature"],
+        now_secs()
+    ));
 }
 
 #[tokio::test]

@@ -40,6 +40,7 @@ pub async fn store_authorizer(env: &TestEnv, appid: &str) {
                 }),
                 permission_ids: vec![PermissionId(1), PermissionId(15)],
                 code_hash: None,
+                ext: None,
             },
             Timestamp::now(),
             Timestamp::now(),

@@ -86,13 +86,20 @@ async fn a_callback_that_loses_the_race_to_the_push_shows_the_stored_authorizati
     let i = w.instance();
     let code = AuthorizationCode::new("code-wxraced");
     // The push exchanged the code first.
-    i.exchanger.exchange(&code, Timestamp::now()).await.unwrap();
-    let record = i.exchanger.exchange_or_find(&code).await.unwrap();
+    i.exchanger
+        .exchange(&code, Timestamp::now(), None)
+        .await
+        .unwrap();
+    let record = i.exchanger.exchange_or_find(&code, None).await.unwrap();
     assert_eq!(record.authorizer_appid, appid("wxraced"));
     assert_eq!(w.wechat.count("api_query_auth"), 2);
     let err = i
         .exchanger
-        .exchange(&AuthorizationCode::new("code-wxraced"), Timestamp::now())
+        .exchange(
+            &AuthorizationCode::new("code-wxraced"),
+            Timestamp::now(),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err, ServiceError::WeChat(WeChatError::AuthCodeInvalid));

@@ -225,6 +225,7 @@ fn change(appid_: &str, kind: HistoryKind, at_ms: i64) -> HistoryChange {
             kind,
             at_ms,
             permission_ids: vec![PermissionId(1)],
+            ext: None,
         },
     }
 }

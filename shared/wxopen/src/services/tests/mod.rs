@@ -3,6 +3,7 @@
 
 mod api_calls;
 mod authorization;
+mod binding;
 mod messages;
 mod pushes;
 mod reconcile;
@@ -254,7 +255,7 @@ impl Instance {
         at: Timestamp,
     ) -> wxopen_models::records::AuthorizerRecord {
         let code = wxopen_models::AuthorizationCode::new(format!("code-{app}"));
-        self.exchanger.exchange(&code, at).await.unwrap()
+        self.exchanger.exchange(&code, at, None).await.unwrap()
     }
 }
 
@@ -327,6 +328,7 @@ impl World {
             page_base: url::Url::parse("https://mp.example").unwrap(),
             callback: Some(url::Url::parse("https://platform.example/wechat/callback").unwrap()),
             success: None,
+            success_key: Secret::new("success-key"),
         };
         Instance {
             authorizers: Authorizers::new(api.clone(), store.clone(), store.clone()),

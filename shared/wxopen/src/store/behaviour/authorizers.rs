@@ -318,3 +318,50 @@ pub async fn an_older_info_snapshot_never_replaces_a_newer_one(s: impl Fixture) 
         .unwrap();
     assert_eq!(s.load_authorizer(&appid("wxnobody")).await.unwrap(), None);
 }
+
+/// The `ext` of an authorization is stored on the record and its history items, a later
+/// authorization without one keeps it, a revocation carries it, and the `ext` remembered for a
+/// pre-auth code lasts until it lapses.
+pub async fn the_binding_is_stored_with_the_record_and_its_history(s: impl Fixture) {
+    let mut bound = auth("wxbound", Some("r1"), &[1]);
+    bound.ext = Some("customer-42".into());
+    let record = s.save_authorization(&bound, now(), now()).await.unwrap();
+    assert_eq!(record.ext.as_deref(), Some("customer-42"));
+    let again = s
+        .save_authorization(&auth("wxbound", Some("r1"), &[1, 2]), now(), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        again.ext.as_deref(),
+        Some("customer-42"),
+        "kept without a new link"
+    );
+    let stored = s.load_authorizer(&appid("wxbound")).await.unwrap().unwrap();
+    assert_eq!(stored.record.ext.as_deref(), Some("customer-42"));
+    let listed = s.list_authorizers(None, 10).await.unwrap().unwrap();
+    assert_eq!(listed.items[0].ext.as_deref(), Some("customer-42"));
+    s.revoke_authorizer(&appid("wxbound"), far(), far())
+        .await
+        .unwrap();
+    let history = s.history(&appid("wxbound")).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(
+        history
+            .iter()
+            .all(|h| h.ext.as_deref() == Some("customer-42")),
+        "{history:?}"
+    );
+
+    s.save_pending_ext("hash-of-pre", "customer-7", far())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.pending_ext("hash-of-pre").await.unwrap().as_deref(),
+        Some("customer-7")
+    );
+    s.save_pending_ext("hash-of-old", "customer-8", secs(1))
+        .await
+        .unwrap();
+    assert_eq!(s.pending_ext("hash-of-old").await.unwrap(), None, "lapsed");
+    assert_eq!(s.pending_ext("hash-unknown").await.unwrap(), None);
+}

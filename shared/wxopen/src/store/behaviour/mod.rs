@@ -64,6 +64,7 @@ fn auth(app: &str, refresh: Option<&str>, perms: &[u32]) -> NewAuthorization {
         }),
         permission_ids: perms.iter().copied().map(PermissionId).collect(),
         code_hash: None,
+        ext: None,
     }
 }
 
@@ -145,6 +146,7 @@ macro_rules! store_behaviour_suite {
             the_reconcile_lease_admits_one_run_and_the_scan_reads_every_authorizer,
             an_older_info_snapshot_never_replaces_a_newer_one,
             one_ticket_request_is_claimed_per_interval,
+            the_binding_is_stored_with_the_record_and_its_history,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -3,8 +3,8 @@
 
 use super::expr::{n, names, s, Item};
 use super::items::{
-    authorizer_sk, code_sk, parse_authorizer, parse_history, parse_record, AuthorizerItem,
-    AUTHORIZER_PREFIX, PUBLIC_ATTRIBUTES,
+    authorizer_sk, code_sk, parse_authorizer, parse_history, parse_record, pending_ext_sk,
+    AuthorizerItem, AUTHORIZER_PREFIX, PUBLIC_ATTRIBUTES,
 };
 use super::{unavailable, DynamoStore, MAX_WRITE_ATTEMPTS};
 use crate::clock::Timestamp;
@@ -93,7 +93,13 @@ impl AuthorizerStore for DynamoStore {
             });
             let mut writes = vec![
                 self.put_item(item, plan.expected_version)?,
-                self.history_put(appid, plan.kind, &plan.record.permission_ids, now)?,
+                self.history_put(
+                    appid,
+                    plan.kind,
+                    &plan.record.permission_ids,
+                    plan.record.ext.as_deref(),
+                    now,
+                )?,
             ];
             if let Some(hash) = &auth.code_hash {
                 let mut code = self.item_key(code_sk(hash));
@@ -139,7 +145,13 @@ impl AuthorizerStore for DynamoStore {
                     "#version = :v",
                     values,
                 )?,
-                self.history_put(appid, HistoryKind::Revoked, &revoked.permission_ids, now)?,
+                self.history_put(
+                    appid,
+                    HistoryKind::Revoked,
+                    &revoked.permission_ids,
+                    revoked.ext.as_deref(),
+                    now,
+                )?,
             ];
             if self.transact(writes, "revoke an authorizer").await? {
                 return Ok(Some(revoked));
@@ -179,6 +191,7 @@ impl AuthorizerStore for DynamoStore {
                 appid,
                 HistoryKind::RefreshTokenRecovered,
                 &record.permission_ids,
+                None,
                 now,
             )?;
             if self
@@ -235,6 +248,40 @@ impl AuthorizerStore for DynamoStore {
         AuthorizerAppid::parse(item.req_s("appid")?)
             .map(Some)
             .map_err(|e| item.corrupt(e.to_string()))
+    }
+
+    async fn save_pending_ext(
+        &self,
+        pre_auth_hash: &str,
+        ext: &str,
+        until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut item = self.item_key(pending_ext_sk(pre_auth_hash));
+        item.insert("ext".into(), s(ext));
+        item.insert("expires_at".into(), n(until.secs()));
+        self.put(item, "remember the ext of an authorization").await
+    }
+
+    async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError> {
+        let sk = pending_ext_sk(pre_auth_hash);
+        let Some(map) = self
+            .get(sk.clone(), "read the ext of an authorization")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let item = Item {
+            key: &sk,
+            map: &map,
+        };
+        // TTL deletion is lazy: an expired item may still be read.
+        if item
+            .opt_i64("expires_at")?
+            .is_some_and(|e| e < Timestamp::now().secs())
+        {
+            return Ok(None);
+        }
+        item.opt_s("ext")
     }
 }
 

@@ -15,7 +15,7 @@ pub(super) const SK_TICKET_REQUEST: &str = "ticket_request";
 pub(super) const SK_COMPONENT_TOKEN: &str = "component_token";
 pub(super) const AUTHORIZER_PREFIX: &str = "authorizer#";
 /// The public attributes of an authorizer, for listings: no secret is read.
-pub(super) const PUBLIC_ATTRIBUTES: &str = "#appid, #status, #permission_ids, #authorized_at, #updated_at, #revoked_at, #version, #has_refresh_token, #last_authorized_at";
+pub(super) const PUBLIC_ATTRIBUTES: &str = "#appid, #status, #permission_ids, #authorized_at, #updated_at, #revoked_at, #version, #has_refresh_token, #last_authorized_at, #ext";
 
 pub(super) fn authorizer_sk(appid: &AuthorizerAppid) -> String {
     format!("{AUTHORIZER_PREFIX}{appid}")
@@ -23,6 +23,10 @@ pub(super) fn authorizer_sk(appid: &AuthorizerAppid) -> String {
 
 pub(super) fn code_sk(code_hash: &str) -> String {
     format!("code#{code_hash}")
+}
+
+pub(super) fn pending_ext_sk(pre_auth_hash: &str) -> String {
+    format!("preauth#{pre_auth_hash}")
 }
 
 pub(super) fn permission_list(ids: &[PermissionId]) -> AttributeValue {
@@ -82,6 +86,7 @@ pub(super) fn parse_record(item: &Item<'_>) -> Result<AuthorizerRecord, StoreErr
             item.map.get("has_refresh_token"),
             Some(AttributeValue::Bool(true))
         ),
+        ext: item.opt_s("ext")?,
     })
 }
 
@@ -130,6 +135,7 @@ pub(super) fn parse_history(map: &Attrs) -> Result<HistoryEntry, StoreError> {
             .ok_or_else(|| item.corrupt(format!("unknown kind {kind_text:?}")))?,
         at_ms: item.req_i64("at_ms")?,
         permission_ids: permission_ids(&item)?,
+        ext: item.opt_s("ext")?,
     })
 }
 
@@ -162,6 +168,9 @@ impl DynamoStore {
         );
         if let Some(rt) = a.refresh_token {
             item.insert("refresh_token".into(), s(rt.expose()));
+        }
+        if let Some(ext) = &record.ext {
+            item.insert("ext".into(), s(ext));
         }
         if let Some(access) = a.access {
             item.insert("access_token".into(), s(access.token.expose()));
@@ -215,6 +224,7 @@ impl DynamoStore {
         appid: &AuthorizerAppid,
         kind: HistoryKind,
         permission_ids: &[PermissionId],
+        ext: Option<&str>,
         at: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let sk = format!(
@@ -227,6 +237,9 @@ impl DynamoStore {
         item.insert("kind".into(), s(kind.as_str()));
         item.insert("at_ms".into(), n(at.millis()));
         item.insert("permission_ids".into(), permission_list(permission_ids));
+        if let Some(ext) = ext {
+            item.insert("ext".into(), s(ext));
+        }
         self.plain_put(item)
     }
 }

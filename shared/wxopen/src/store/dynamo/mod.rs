@@ -7,6 +7,8 @@
 //! | authorizer           | `component#<component>`            | `authorizer#<appid>`   |
 //! | authorizer history   | `component#<component>#history#<appid>` | `<ms>#<kind>#<rand>` |
 //! | exchanged code       | `component#<component>`            | `code#<sha256 of code>` (TTL) |
+//! | ext of a started authorization | `component#<component>`  | `preauth#<sha256 of pre-auth code>` (TTL) |
+//! | ticket request       | `component#<component>`            | `ticket_request` (TTL) |
 
 mod authorizers;
 mod expr;
@@ -107,6 +109,17 @@ impl DynamoStore {
 
     fn item_key(&self, sk: impl Into<String>) -> Attrs {
         self.key(self.pk(), sk.into())
+    }
+
+    async fn put(&self, item: Attrs, operation: &'static str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable(operation))
     }
 
     async fn get(&self, sk: String, operation: &'static str) -> Result<Option<Attrs>, StoreError> {

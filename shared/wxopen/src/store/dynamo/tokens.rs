@@ -211,7 +211,7 @@ impl TokenStore for DynamoStore {
                     condition,
                     values,
                 )?,
-                self.history_put(appid, HistoryKind::RefreshTokenReplaced, auth.permission_ids, write.now)?,
+                self.history_put(appid, HistoryKind::RefreshTokenReplaced, auth.permission_ids, None, write.now)?,
             ],
             "store an authorizer token with its new refresh token",
         )
@@ -276,7 +276,7 @@ impl TokenStore for DynamoStore {
                     "#refresh_token = :failed AND #status = :authorized",
                     values,
                 )?,
-                self.history_put(appid, HistoryKind::NeedsReauth, permission_ids, now)?,
+                self.history_put(appid, HistoryKind::NeedsReauth, permission_ids, None, now)?,
             ],
             "mark an authorizer as needing re-authorization",
         )

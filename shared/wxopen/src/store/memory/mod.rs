@@ -24,6 +24,8 @@ struct Component {
     authorizers: BTreeMap<AuthorizerAppid, StoredAuthorizer>,
     history: HashMap<AuthorizerAppid, Vec<HistoryEntry>>,
     codes: HashMap<String, (AuthorizerAppid, Timestamp)>,
+    /// `ext` by pre-auth code hash, until when.
+    pending_ext: HashMap<String, (String, Timestamp)>,
     /// The reconcile's progress and the lease of the run holding it.
     reconcile: (ReconcileProgress, Option<Lease>),
 }
@@ -34,6 +36,7 @@ impl Component {
         appid: &AuthorizerAppid,
         kind: HistoryKind,
         ids: &[PermissionId],
+        ext: Option<&str>,
         at: Timestamp,
     ) {
         self.history
@@ -43,6 +46,7 @@ impl Component {
                 kind,
                 at_ms: at.millis(),
                 permission_ids: ids.to_vec(),
+                ext: ext.map(str::to_owned),
             });
     }
 
@@ -196,6 +200,7 @@ impl TokenStore for MemoryStore {
                         appid,
                         HistoryKind::RefreshTokenReplaced,
                         auth.permission_ids,
+                        None,
                         write.now,
                     );
                 }
@@ -255,7 +260,7 @@ impl TokenStore for MemoryStore {
             a.record = needs_reauth(&a.record, now);
             a.access = None;
             a.lease = None;
-            c.record_history(appid, HistoryKind::NeedsReauth, permission_ids, now);
+            c.record_history(appid, HistoryKind::NeedsReauth, permission_ids, None, now);
             true
         }))
     }
@@ -289,7 +294,13 @@ impl AuthorizerStore for MemoryStore {
                 last_authorized_at: plan.last_authorized_at,
             };
             c.authorizers.insert(appid.clone(), stored);
-            c.record_history(appid, plan.kind, &plan.record.permission_ids, at);
+            c.record_history(
+                appid,
+                plan.kind,
+                &plan.record.permission_ids,
+                plan.record.ext.as_deref(),
+                at,
+            );
             if let Some(hash) = &new.code_hash {
                 c.codes
                     .insert(hash.clone(), (appid.clone(), at.plus(EXCHANGED_CODE_TTL)));
@@ -313,7 +324,13 @@ impl AuthorizerStore for MemoryStore {
             existing.refresh_token = None;
             existing.access = None;
             existing.lease = None;
-            c.record_history(appid, HistoryKind::Revoked, &revoked.permission_ids, at);
+            c.record_history(
+                appid,
+                HistoryKind::Revoked,
+                &revoked.permission_ids,
+                revoked.ext.as_deref(),
+                at,
+            );
             Some(revoked)
         }))
     }
@@ -336,7 +353,7 @@ impl AuthorizerStore for MemoryStore {
                 recovered(existing, listed, wanted.permission_ids, at);
             let info = existing.and_then(|e| e.info.clone());
             let ids = record.permission_ids.clone();
-            c.record_history(appid, HistoryKind::RefreshTokenRecovered, &ids, at);
+            c.record_history(appid, HistoryKind::RefreshTokenRecovered, &ids, None, at);
             c.authorizers.insert(
                 appid.clone(),
                 StoredAuthorizer {
@@ -377,6 +394,29 @@ impl AuthorizerStore for MemoryStore {
                 .get(code_hash)
                 .filter(|(_, exp)| *exp >= now)
                 .map(|(a, _)| a.clone())
+        }))
+    }
+
+    async fn save_pending_ext(
+        &self,
+        pre_auth_hash: &str,
+        ext: &str,
+        until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.pending_ext
+                .insert(pre_auth_hash.to_owned(), (ext.to_owned(), until))
+        });
+        Ok(())
+    }
+
+    async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError> {
+        let now = Timestamp::now();
+        Ok(self.with(|c| {
+            c.pending_ext
+                .get(pre_auth_hash)
+                .filter(|(_, until)| *until >= now)
+                .map(|(ext, _)| ext.clone())
         }))
     }
 }

@@ -95,6 +95,10 @@ pub fn plan_authorization(
             revoked_at: None,
             version: version + 1,
             has_refresh_token: refresh_token.is_some(),
+            ext: auth
+                .ext
+                .clone()
+                .or_else(|| existing.and_then(|e| e.record.ext.clone())),
         },
         kind: authorization_kind(existing, auth),
         refresh_token,
@@ -171,6 +175,7 @@ pub fn recovered(
                 revoked_at: None,
                 version: 1,
                 has_refresh_token: true,
+                ext: None,
             },
             auth_time,
         ),

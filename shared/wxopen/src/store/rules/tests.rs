@@ -18,6 +18,7 @@ fn stored(status: AuthorizerStatus, refresh: Option<&str>, perms: &[u32]) -> Sto
             revoked_at: (status == AuthorizerStatus::Revoked).then_some(500),
             version: 3,
             has_refresh_token: refresh.is_some(),
+            ext: None,
         },
         refresh_token: refresh.map(RefreshToken::new),
         access: None,
@@ -37,6 +38,7 @@ fn auth(refresh: Option<&str>, perms: &[u32]) -> NewAuthorization {
         }),
         permission_ids: perms.iter().copied().map(PermissionId).collect(),
         code_hash: None,
+        ext: None,
     }
 }
 
@@ -220,5 +222,24 @@ fn only_an_authorized_record_is_usable() {
     assert_eq!(
         (marked.status, marked.version),
         (AuthorizerStatus::NeedsReauth, 4)
+    );
+}
+
+#[test]
+fn an_authorization_from_a_link_sets_the_binding_and_one_without_keeps_it() {
+    let now = Timestamp::from_secs(1_000);
+    let mut bound = stored(AuthorizerStatus::Authorized, Some("r1"), &[1]);
+    bound.record.ext = Some("customer-1".into());
+    let plain = plan_authorization(Some(&bound), &auth(Some("r1"), &[1]), now, now);
+    assert_eq!(plain.record.ext.as_deref(), Some("customer-1"));
+    let mut from_link = auth(Some("r1"), &[1]);
+    from_link.ext = Some("customer-2".into());
+    let moved = plan_authorization(Some(&bound), &from_link, now, now);
+    assert_eq!(moved.record.ext.as_deref(), Some("customer-2"));
+    assert_eq!(
+        plan_authorization(None, &auth(Some("r1"), &[1]), now, now)
+            .record
+            .ext,
+        None
     );
 }
