@@ -8,14 +8,11 @@
 
 use crate::dynamo_proxy::DynamoProxy;
 use integration_tests::functions::Services;
-use integration_tests::functions::{
-    http_event_json, platform_for, AES_KEY, APPSECRET, COMPONENT, MSG_TOKEN,
-};
+use integration_tests::functions::{http_event_json, platform_for, COMPONENT};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::Duration;
 use wechat_sim::accounts::{MINI_PROGRAM_APPID, OFFICIAL_ACCOUNT_APPID};
-use wechat_sim::{SimConfig, Simulator};
+use wechat_sim::Simulator;
 use wxopen::clock::now_secs;
 use wxopen::config::Config;
 use wxopen::msg_crypto::SignedPush;
@@ -52,24 +49,6 @@ pub struct Bench {
     pub ticket_serial: u64,
 }
 
-/// A simulator for the test platform that pushes nothing by itself.
-pub async fn start_simulator() -> Simulator {
-    let config = SimConfig {
-        component_appid: COMPONENT.into(),
-        component_appsecret: APPSECRET.into(),
-        msg_token: MSG_TOKEN.into(),
-        encoding_aes_key: AES_KEY.into(),
-        events_url: None,
-        messages_url: None,
-        ticket_interval: Duration::from_secs(3600),
-        token_ttl: 7200,
-        auth_code_ttl: 600,
-        pre_auth_code_ttl: 1800,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    Simulator::start(config, listener).await
-}
-
 pub fn binary(name: &str) -> String {
     format!("{ROOT}/target/release/{name}")
 }
@@ -82,7 +61,7 @@ impl Bench {
         let table =
             integration_tests::dynamo::create_table(&integration_tests::dynamo::client().await)
                 .await;
-        let sim = start_simulator().await;
+        let sim = integration_tests::functions::start_simulator().await;
         // Where `messages` and `notifier` publish: a bus on moto with a rule to a queue.
         let bus = integration_tests::bus::Bus::create().await;
         let callback = "http://127.0.0.1:9/wechat/callback";

@@ -200,6 +200,32 @@ pub async fn platform_with_settings(
     (services, (*core.store).clone(), vars)
 }
 
+/// The simulator's settings for the test platform, sending pushes to `events_url` and the
+/// release test to `messages_url` (with `$APPID$`).
+pub fn sim_config(
+    events_url: Option<String>,
+    messages_url: Option<String>,
+) -> wechat_sim::SimConfig {
+    wechat_sim::SimConfig {
+        component_appid: COMPONENT.into(),
+        component_appsecret: APPSECRET.into(),
+        msg_token: MSG_TOKEN.into(),
+        encoding_aes_key: AES_KEY.into(),
+        events_url,
+        messages_url,
+        ticket_interval: Duration::from_secs(600),
+        token_ttl: 7200,
+        auth_code_ttl: 600,
+        pre_auth_code_ttl: 1800,
+    }
+}
+
+/// A simulator for the test platform on a free loopback port, sending nothing by itself.
+pub async fn start_simulator() -> wechat_sim::Simulator {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    wechat_sim::Simulator::start(sim_config(None, None), listener).await
+}
+
 /// The test component AppID.
 pub fn component() -> ComponentAppid {
     ComponentAppid::parse(COMPONENT).unwrap()

@@ -6,7 +6,7 @@ use crate::functions::*;
 use crate::gateway::Gateway;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use wechat_sim::{SimConfig, Simulator};
+use wechat_sim::Simulator;
 use wxopen::store::TicketStore;
 
 /// The simulator and the functions behind a loopback gateway, on a fresh table.
@@ -35,18 +35,10 @@ pub async fn stack_with(extra: &[(&str, &str)]) -> Stack {
     let gateway_url = format!("http://{}", gateway_listener.local_addr().unwrap());
     crate::logs::capture();
     let sim = Simulator::start(
-        SimConfig {
-            component_appid: COMPONENT.into(),
-            component_appsecret: APPSECRET.into(),
-            msg_token: MSG_TOKEN.into(),
-            encoding_aes_key: AES_KEY.into(),
-            events_url: Some(format!("{gateway_url}/wechat/events")),
-            messages_url: Some(format!("{gateway_url}/wechat/messages/$APPID$")),
-            ticket_interval: Duration::from_secs(600),
-            token_ttl: 7200,
-            auth_code_ttl: 600,
-            pre_auth_code_ttl: 1800,
-        },
+        sim_config(
+            Some(format!("{gateway_url}/wechat/events")),
+            Some(format!("{gateway_url}/wechat/messages/$APPID$")),
+        ),
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )
     .await;

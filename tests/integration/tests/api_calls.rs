@@ -4,30 +4,9 @@
 use integration_tests::dynamo;
 use integration_tests::functions::*;
 use serde_json::{json, Value};
-use std::time::Duration;
 use wechat_sim::accounts::OFFICIAL_ACCOUNT_APPID;
-use wechat_sim::{SimConfig, Simulator};
 use wxopen::store::TicketStore;
 use wxopen_models::VerifyTicket;
-
-async fn simulator() -> Simulator {
-    Simulator::start(
-        SimConfig {
-            component_appid: COMPONENT.into(),
-            component_appsecret: APPSECRET.into(),
-            msg_token: MSG_TOKEN.into(),
-            encoding_aes_key: AES_KEY.into(),
-            events_url: None,
-            messages_url: None,
-            ticket_interval: Duration::from_secs(3600),
-            token_ttl: 7200,
-            auth_code_ttl: 600,
-            pre_auth_code_ttl: 1800,
-        },
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    )
-    .await
-}
 
 async fn invoke(services: &Services, payload: Value) -> Value {
     let resp = authorizer_api::handler::handle(&services.authorizer_calls, direct(payload))
@@ -39,7 +18,7 @@ async fn invoke(services: &Services, payload: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_concurrent_calls_that_all_meet_a_refused_token_cause_exactly_one_refresh() {
     integration_tests::logs::capture();
-    let sim = simulator().await;
+    let sim = start_simulator().await;
     let table = dynamo::create_table(&dynamo::client().await).await;
     sim.state.lock().unwrap().latest_ticket = Some("ticket@@@api".into());
     // Four containers of authorizer-api on the same table.

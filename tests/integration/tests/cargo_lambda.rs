@@ -347,7 +347,7 @@ async fn warm(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulators_release_test_passes_for_every_group_against_messages_under_watch() {
     use wechat_sim::release::ReleaseReport;
-    use wechat_sim::{SimConfig, Simulator};
+    use wechat_sim::Simulator;
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -379,18 +379,10 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
     warm(&format!("{base}/messages/wx570bc396a51b8ff8")).await;
     warm(&format!("{base}/events")).await;
     let sim = Simulator::start(
-        SimConfig {
-            component_appid: COMPONENT.into(),
-            component_appsecret: APPSECRET.into(),
-            msg_token: MSG_TOKEN.into(),
-            encoding_aes_key: AES_KEY.into(),
-            events_url: Some(format!("{base}/events")),
-            messages_url: Some(format!("{base}/messages/$APPID$")),
-            ticket_interval: Duration::from_secs(600),
-            token_ttl: 7200,
-            auth_code_ttl: 600,
-            pre_auth_code_ttl: 1800,
-        },
+        integration_tests::functions::sim_config(
+            Some(format!("{base}/events")),
+            Some(format!("{base}/messages/$APPID$")),
+        ),
         sim_listener,
     )
     .await;
@@ -443,23 +435,12 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
 async fn other_functions_call_wechat_through_authorizer_api_and_component_api_under_watch() {
     use base64::Engine as _;
     use wechat_sim::accounts::{MINI_PROGRAM_APPID, OFFICIAL_ACCOUNT_APPID};
-    use wechat_sim::{SimConfig, Simulator};
+    use wechat_sim::Simulator;
     use wxopen::store::TicketStore;
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
     let sim = Simulator::start(
-        SimConfig {
-            component_appid: COMPONENT.into(),
-            component_appsecret: APPSECRET.into(),
-            msg_token: MSG_TOKEN.into(),
-            encoding_aes_key: AES_KEY.into(),
-            events_url: None,
-            messages_url: None,
-            ticket_interval: Duration::from_secs(3600),
-            token_ttl: 7200,
-            auth_code_ttl: 600,
-            pre_auth_code_ttl: 1800,
-        },
+        integration_tests::functions::sim_config(None, None),
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )
     .await;

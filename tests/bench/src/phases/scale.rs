@@ -5,7 +5,8 @@
 
 use crate::process::FunctionProcess;
 use crate::report::{mib, ms, Report};
-use crate::setup::{binary, start_simulator, Bench};
+use crate::setup::{binary, Bench};
+use integration_tests::functions::start_simulator;
 use integration_tests::functions::COMPONENT;
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -129,16 +129,7 @@ async fn the_binding_holds_when_the_authorized_push_exchanges_the_code_first() {
     // WeChat's push names the pre-auth code, and wins the race with the browser.
     let xml = format!("<xml><AppId>wx_component_svc</AppId><CreateTime>{}</CreateTime><InfoType>authorized</InfoType><AuthorizerAppid>wxpushed</AuthorizerAppid><AuthorizationCode>code-wxpushed</AuthorizationCode><PreAuthCode>{pre_auth_code}</PreAuthCode></xml>", Timestamp::now().secs());
     let sealed = i.crypto.seal(&xml, "1", "n");
-    i.pushes
-        .handle(&crate::msg_crypto::SignedPush {
-            timestamp: Some(&sealed.timestamp),
-            nonce: Some(&sealed.nonce),
-            msg_signature: Some(&sealed.msg_signature),
-            encrypt_type: Some("aes"),
-            body: sealed.body.as_bytes(),
-        })
-        .await
-        .unwrap();
+    i.pushes.handle(&signed(&sealed)).await.unwrap();
     let stored = w
         .store
         .load_authorizer(&appid("wxpushed"))

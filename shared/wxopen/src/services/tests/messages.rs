@@ -1,5 +1,5 @@
 use super::*;
-use crate::msg_crypto::SignedPush;
+
 use crate::store::{AuthorizerStore, HistoryChange, StoreError};
 use crate::tokens::AuthorizerError;
 use wxopen_models::messages::{AuthorizerMessage, BodyFormat};
@@ -22,18 +22,7 @@ async fn send(
     let sealed = i
         .crypto
         .seal_message(plain, "gh_account", format, "1700000000", "nonce");
-    i.messages
-        .handle(
-            &appid(to_appid),
-            &SignedPush {
-                timestamp: Some(&sealed.timestamp),
-                nonce: Some(&sealed.nonce),
-                msg_signature: Some(&sealed.msg_signature),
-                encrypt_type: Some("aes"),
-                body: sealed.body.as_bytes(),
-            },
-        )
-        .await
+    i.messages.handle(&appid(to_appid), &signed(&sealed)).await
 }
 
 fn reply_text(i: &Instance, answer: MessageAnswer) -> (String, BodyFormat) {
@@ -168,16 +157,7 @@ async fn a_message_for_an_authorizer_is_published_and_others_are_refused_unpubli
         "1",
         "n",
     );
-    i.pushes
-        .handle(&SignedPush {
-            timestamp: Some(&sealed.timestamp),
-            nonce: Some(&sealed.nonce),
-            msg_signature: Some(&sealed.msg_signature),
-            encrypt_type: Some("aes"),
-            body: sealed.body.as_bytes(),
-        })
-        .await
-        .unwrap();
+    i.pushes.handle(&signed(&sealed)).await.unwrap();
     let revoked = send(
         &i,
         "wxstored",

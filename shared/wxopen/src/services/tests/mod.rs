@@ -89,6 +89,17 @@ impl FakeWeChat {
     }
 }
 
+/// A sealed push or message as the function receives it: the query's parameters and the body.
+fn signed(sealed: &crate::msg_crypto::SealedPush) -> crate::msg_crypto::SignedPush<'_> {
+    crate::msg_crypto::SignedPush {
+        timestamp: Some(&sealed.timestamp),
+        nonce: Some(&sealed.nonce),
+        msg_signature: Some(&sealed.msg_signature),
+        encrypt_type: Some("aes"),
+        body: sealed.body.as_bytes(),
+    }
+}
+
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("a valid fake answer")
 }

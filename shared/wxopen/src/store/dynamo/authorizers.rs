@@ -21,6 +21,22 @@ use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, H
 use wxopen_models::AuthorizerAppid;
 
 impl DynamoStore {
+    /// An item with a TTL, `None` once it has expired: TTL deletion is lazy, so an expired
+    /// item may still be read.
+    async fn get_unexpired(
+        &self,
+        sk: &str,
+        operation: &'static str,
+    ) -> Result<Option<super::Attrs>, StoreError> {
+        let Some(map) = self.get(sk.to_owned(), operation).await? else {
+            return Ok(None);
+        };
+        let expired = Item { key: sk, map: &map }
+            .opt_i64("expires_at")?
+            .is_some_and(|e| e < Timestamp::now().secs());
+        Ok((!expired).then_some(map))
+    }
+
     /// The write of a recovery: a put for an authorizer not stored, else an update
     /// conditional on the version the decision was made on.
     fn recovery_write(
@@ -231,20 +247,13 @@ impl AuthorizerStore for DynamoStore {
 
     async fn exchanged_code(&self, code_hash: &str) -> Result<Option<AuthorizerAppid>, StoreError> {
         let sk = code_sk(code_hash);
-        let Some(map) = self.get(sk.clone(), "read an exchanged code").await? else {
+        let Some(map) = self.get_unexpired(&sk, "read an exchanged code").await? else {
             return Ok(None);
         };
         let item = Item {
             key: &sk,
             map: &map,
         };
-        // TTL deletion is lazy: an expired item may still be read.
-        if item
-            .opt_i64("expires_at")?
-            .is_some_and(|e| e < Timestamp::now().secs())
-        {
-            return Ok(None);
-        }
         AuthorizerAppid::parse(item.req_s("appid")?)
             .map(Some)
             .map_err(|e| item.corrupt(e.to_string()))
@@ -264,24 +273,17 @@ impl AuthorizerStore for DynamoStore {
 
     async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError> {
         let sk = pending_ext_sk(pre_auth_hash);
-        let Some(map) = self
-            .get(sk.clone(), "read the ext of an authorization")
+        match self
+            .get_unexpired(&sk, "read the ext of an authorization")
             .await?
-        else {
-            return Ok(None);
-        };
-        let item = Item {
-            key: &sk,
-            map: &map,
-        };
-        // TTL deletion is lazy: an expired item may still be read.
-        if item
-            .opt_i64("expires_at")?
-            .is_some_and(|e| e < Timestamp::now().secs())
         {
-            return Ok(None);
+            Some(map) => Item {
+                key: &sk,
+                map: &map,
+            }
+            .opt_s("ext"),
+            None => Ok(None),
         }
-        item.opt_s("ext")
     }
 }
 
