@@ -346,3 +346,173 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_and_messages_
         .unwrap()
         .ends_with("/wechat/messages/$APPID$"));
 }
+
+/// The template as CloudFormation would render it for some parameter values: conditions
+/// evaluated, `!If` chosen, `!Ref` to a parameter replaced by its value (to a resource by
+/// `ref:<name>`), `AWS::NoValue` as null.
+struct Rendered<'a> {
+    t: &'a Value,
+    params: std::collections::HashMap<&'static str, Value>,
+}
+
+fn tag_name(v: &Value) -> Option<String> {
+    tag(v).map(|t| t.trim_start_matches('!').to_owned())
+}
+
+impl Rendered<'_> {
+    fn condition(&self, name: &str) -> bool {
+        let c = &self.t["Conditions"][name];
+        assert!(!c.is_null(), "no condition {name}");
+        self.holds(c)
+    }
+
+    fn holds(&self, v: &Value) -> bool {
+        let args = || untag(v).as_sequence().cloned().unwrap_or_default();
+        match tag_name(v).as_deref() {
+            Some("Equals") => {
+                let a = args();
+                self.resolve(&a[0]) == self.resolve(&a[1])
+            }
+            Some("Or") => args().iter().any(|c| self.holds(c)),
+            Some("And") => args().iter().all(|c| self.holds(c)),
+            Some("Not") => !self.holds(&args()[0]),
+            Some("Condition") => self.condition(untag(v).as_str().unwrap()),
+            other => panic!("condition function {other:?} is not rendered"),
+        }
+    }
+
+    fn resolve(&self, v: &Value) -> Value {
+        match (tag_name(v).as_deref(), untag(v)) {
+            (Some("Ref"), Value::String(name)) if name == "AWS::NoValue" => Value::Null,
+            (Some("Ref"), Value::String(name)) => match self.params.get(name.as_str()) {
+                Some(p) => p.clone(),
+                None => Value::String(format!("ref:{name}")),
+            },
+            (Some("If"), Value::Sequence(args)) => {
+                let chosen = if self.condition(args[0].as_str().unwrap()) {
+                    &args[1]
+                } else {
+                    &args[2]
+                };
+                self.resolve(chosen)
+            }
+            (Some(_), inner) => inner.clone(),
+            (None, Value::Mapping(m)) => Value::Mapping(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .filter(|(_, v)| !v.is_null())
+                    .collect(),
+            ),
+            (None, Value::Sequence(s)) => {
+                Value::Sequence(s.iter().map(|v| self.resolve(v)).collect())
+            }
+            (None, other) => other.clone(),
+        }
+    }
+
+    /// The resources created with these parameters.
+    fn resources(&self) -> Vec<(String, &Value)> {
+        resources(self.t)
+            .into_iter()
+            .filter(|(_, r)| r["Condition"].as_str().is_none_or(|c| self.condition(c)))
+            .collect()
+    }
+}
+
+#[test]
+fn each_egress_choice_puts_exactly_the_functions_that_call_wechat_behind_it() {
+    let t = template();
+    let seq = |items: &[&str]| {
+        Value::Sequence(items.iter().map(|s| Value::String((*s).into())).collect())
+    };
+    for egress in ["none", "nat", "existing"] {
+        let r = Rendered {
+            t: &t,
+            params: [
+                ("Egress", Value::String(egress.into())),
+                ("ExistingSubnetIds", seq(&["subnet-a", "subnet-b"])),
+                ("ExistingSecurityGroupIds", seq(&["sg-1"])),
+                ("EventBusName", Value::String(String::new())),
+                ("AuthSuccessUrl", Value::String(String::new())),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let created = r.resources();
+        let names: BTreeSet<&str> = created.iter().map(|(n, _)| n.as_str()).collect();
+        for (name, f) in created
+            .iter()
+            .filter(|(_, f)| f["Type"] == "AWS::Serverless::Function")
+        {
+            let vpc = r.resolve(&f["Properties"]["VpcConfig"]);
+            let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+            let expected_in_vpc = egress != "none" && binary != "notifier";
+            assert_eq!(!vpc.is_null(), expected_in_vpc, "{egress}: {name}");
+            match (egress, expected_in_vpc) {
+                ("nat", true) => {
+                    assert_eq!(
+                        vpc["SubnetIds"],
+                        seq(&["ref:PrivateSubnetA", "ref:PrivateSubnetB"]),
+                        "{name}"
+                    );
+                    assert_eq!(
+                        vpc["SecurityGroupIds"],
+                        seq(&["ref:FunctionSecurityGroup"]),
+                        "{name}"
+                    );
+                }
+                ("existing", true) => {
+                    assert_eq!(vpc["SubnetIds"], seq(&["subnet-a", "subnet-b"]), "{name}");
+                    assert_eq!(vpc["SecurityGroupIds"], seq(&["sg-1"]), "{name}");
+                }
+                _ => {}
+            }
+        }
+        let egress_ip = t["Outputs"]["EgressIp"]["Condition"]
+            .as_str()
+            .is_some_and(|c| r.condition(c));
+        if egress == "nat" {
+            for needed in [
+                "Vpc",
+                "NatGateway",
+                "NatEip",
+                "PrivateSubnetA",
+                "PrivateSubnetB",
+                "DynamoDbEndpoint",
+            ] {
+                assert!(names.contains(needed), "nat creates {needed}");
+            }
+            let endpoint = &t["Resources"]["DynamoDbEndpoint"]["Properties"];
+            assert_eq!(endpoint["VpcEndpointType"], "Gateway");
+            assert!(untag(&endpoint["ServiceName"])
+                .as_str()
+                .unwrap()
+                .ends_with(".dynamodb"));
+            assert_eq!(
+                r.resolve(&endpoint["RouteTableIds"]),
+                seq(&["ref:PrivateRouteTable"])
+            );
+            let route = &t["Resources"]["PrivateDefaultRoute"]["Properties"];
+            assert_eq!(
+                r.resolve(&route["NatGatewayId"]),
+                Value::String("ref:NatGateway".into())
+            );
+            // The two private subnets are in two availability zones.
+            let az = |s: &str| {
+                serde_yaml::to_string(&t["Resources"][s]["Properties"]["AvailabilityZone"]).unwrap()
+            };
+            assert_ne!(az("PrivateSubnetA"), az("PrivateSubnetB"));
+            assert!(egress_ip, "the Elastic IP is an output");
+            assert_eq!(
+                r.resolve(&t["Outputs"]["EgressIp"]["Value"]),
+                Value::String("ref:NatEip".into())
+            );
+        } else {
+            assert!(
+                !names.contains("Vpc") && !names.contains("NatEip"),
+                "{egress} creates no network"
+            );
+            assert!(!egress_ip, "{egress}: no EgressIp output");
+        }
+    }
+}

@@ -55,6 +55,10 @@ pub struct SecretBundle {
     /// Overrides `WECHAT_ENCODING_AES_KEY`.
     #[serde(default)]
     pub encoding_aes_key: Option<Secret>,
+    /// Overrides `WECHAT_ENCODING_AES_KEY_PREVIOUS`: the key before a rotation, tried when the
+    /// current one fails, by every function that decrypts.
+    #[serde(default)]
+    pub encoding_aes_key_previous: Option<Secret>,
     /// Overrides `AUTH_STATE_SECRET`.
     #[serde(default)]
     pub state_secret: Option<Secret>,
@@ -309,10 +313,18 @@ impl Env {
         Ok(PushConfig {
             msg_token,
             encoding_aes_key: parse_key("WECHAT_ENCODING_AES_KEY", aes_key.expose())?,
-            encoding_aes_key_previous: self
-                .get("WECHAT_ENCODING_AES_KEY_PREVIOUS")
-                .map(|k| parse_key("WECHAT_ENCODING_AES_KEY_PREVIOUS", k))
-                .transpose()?,
+            encoding_aes_key_previous: match self
+                .bundle
+                .encoding_aes_key_previous
+                .as_ref()
+                .filter(|k| !k.is_empty())
+            {
+                Some(k) => Some(parse_key("WECHAT_ENCODING_AES_KEY_PREVIOUS", k.expose())?),
+                None => self
+                    .get("WECHAT_ENCODING_AES_KEY_PREVIOUS")
+                    .map(|k| parse_key("WECHAT_ENCODING_AES_KEY_PREVIOUS", k))
+                    .transpose()?,
+            },
         })
     }
 

@@ -126,10 +126,15 @@ fn a_secret_bundle_overrides_the_four_secrets() {
         encoding_aes_key: None,
         state_secret: Some(Secret::new("t".repeat(40))),
         success_signing_key: Some(Secret::new("success-from-sm")),
+        encoding_aes_key_previous: Some(Secret::new(KEY)),
     };
     let c = Config::from_lookup(|n| vars.get(n).cloned(), Some(bundle)).unwrap();
     assert_eq!(c.core.component_appsecret.expose(), "from-secrets-manager");
     assert_eq!(c.auth.pages().success_key.expose(), "success-from-sm");
+    assert!(
+        c.push.encoding_aes_key_previous.is_some(),
+        "the previous key of a rotation comes from the secret too"
+    );
     assert_eq!(c.push.msg_token.expose(), "token-from-sm");
     assert_eq!(c.auth.state_secret.expose(), "t".repeat(40));
     let debug = format!("{c:?}");

@@ -192,7 +192,7 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
         let m = measure(b, &p, &call).await;
         calls.push(Call::new("authorizer-api, token refused once (warm)", m, (3, 3),
             "the refused call, api_authorizer_token, the call again; DynamoDB: drop the refused token (conditional), take the lease (it returns the item), write the new token; the first refresh in a container also reads the component token",
-            "a container that has not used the component token yet reads it once (then it is in memory)"));
+            "after dropping the refused token the container reads the authorizer item once before taking the lease, and a container that has not used the component token yet reads it once (then it is in memory); taking the lease straight after the drop would save the first read"));
         p.stop().await;
     }
     writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of DynamoDB Local. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();
