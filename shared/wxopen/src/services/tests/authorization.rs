@@ -3,14 +3,6 @@ use crate::store::{AuthorizerListing, AuthorizerStore, HistoryReader};
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{AuthorizationCode, PermissionId};
 
-fn query(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
 #[tokio::test]
 async fn start_builds_the_pc_page_with_a_pre_auth_code_and_a_signed_state() {
     let w = World::new().await;

@@ -5,14 +5,6 @@ use super::*;
 use crate::state::verify_success;
 use crate::store::{AuthorizerStore, HistoryReader};
 
-fn query(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
 /// The instance's authorization use case, with a success URL.
 fn with_success_url(i: &Instance) -> Authorization {
     Authorization::new(
@@ -25,6 +17,22 @@ fn with_success_url(i: &Instance) -> Authorization {
             success_key: Secret::new("success-key"),
         },
     )
+}
+
+/// Mints a link for `ext` and opens it: the authorization page's URL.
+async fn open_minted_link(auth: &Authorization, ext: &str) -> String {
+    let link = auth
+        .mint_link(&LinkRequest {
+            ext: ext.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    auth.start(&AuthorizeRequest {
+        link: Some(link_token(&link.url)),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
 
 fn link_token(url: &str) -> String {
@@ -110,19 +118,7 @@ async fn the_binding_holds_when_the_authorized_push_exchanges_the_code_first() {
     let w = World::new().await;
     let i = w.instance();
     let auth = with_success_url(&i);
-    let link = auth
-        .mint_link(&LinkRequest {
-            ext: "customer-7".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    let page = auth
-        .start(&AuthorizeRequest {
-            link: Some(link_token(&link.url)),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let page = open_minted_link(&auth, "customer-7").await;
     let q = query(&page);
     let pre_auth_code = q["pre_auth_code"].clone();
     let state = query(&q["redirect_uri"])["state"].clone();

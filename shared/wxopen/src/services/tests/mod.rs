@@ -89,6 +89,15 @@ impl FakeWeChat {
     }
 }
 
+/// The query of a URL.
+fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
 /// A sealed push or message as the function receives it: the query's parameters and the body.
 fn signed(sealed: &crate::msg_crypto::SealedPush) -> crate::msg_crypto::SignedPush<'_> {
     crate::msg_crypto::SignedPush {
