@@ -6,10 +6,13 @@ use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     wxopen_lambda::wiring::init_tracing();
+    wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
     let notifier = wxopen_lambda::wiring::notifier().await?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let notifier = notifier.clone();
-        async move { notifier::handler::handle(&notifier, event.payload).await }
+        wxopen_lambda::telemetry::flushed(async move {
+            notifier::handler::handle(&notifier, event.payload).await
+        })
     }))
     .await
 }

@@ -7,11 +7,14 @@ use wxopen::clock::Timestamp;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     wxopen_lambda::wiring::init_tracing();
+    wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
     let refresher = wxopen_lambda::wiring::refresher().await?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let refresher = refresher.clone();
         let deadline = Timestamp::from_millis(event.context.deadline as i64);
-        async move { refresher::handler::handle(&refresher, event.payload, deadline).await }
+        wxopen_lambda::telemetry::flushed(async move {
+            refresher::handler::handle(&refresher, event.payload, deadline).await
+        })
     }))
     .await
 }

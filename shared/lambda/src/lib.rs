@@ -5,25 +5,28 @@
 pub mod error;
 pub mod pages;
 pub mod request;
+pub mod telemetry;
 pub mod wiring;
 
 pub use error::ApiError;
 
 pub use lambda_http;
 
-/// The whole `main` of a function answering HTTP events and direct invocations: tracing, the
-/// service built once per container by `$build` (a future of `Result<Arc<Service>, _>`), and
-/// `$handle(&service, request)` per invocation.
+/// The whole `main` of a function answering HTTP events and direct invocations: tracing and
+/// metrics, the service built once per container by `$build` (a future of
+/// `Result<Arc<Service>, _>`), and `$handle(&service, request)` per invocation, its metrics
+/// flushed after it.
 #[macro_export]
 macro_rules! http_main {
     ($build:expr, $handle:path) => {
         #[tokio::main(flavor = "current_thread")]
         async fn main() -> Result<(), $crate::lambda_http::Error> {
             $crate::wiring::init_tracing();
+            $crate::telemetry::init(env!("CARGO_PKG_NAME"));
             let service = $build.await?;
             $crate::lambda_http::run($crate::lambda_http::service_fn(move |req| {
                 let service = service.clone();
-                async move { $handle(&service, req).await }
+                $crate::telemetry::flushed(async move { $handle(&service, req).await })
             }))
             .await
         }

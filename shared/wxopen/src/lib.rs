@@ -14,5 +14,6 @@ pub mod publish;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod wechat;

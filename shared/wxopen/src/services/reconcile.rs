@@ -50,6 +50,17 @@ pub enum ReconcileOutcome {
     Skipped,
 }
 
+impl ReconcileOutcome {
+    /// The outcome as written in events and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Paused => "paused",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
 /// What a reconcile run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReconcileReport {

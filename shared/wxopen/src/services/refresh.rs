@@ -5,6 +5,7 @@ use super::reconcile::{ReconcileReport, ReconcileSettings};
 use super::ServiceError;
 use crate::clock::Timestamp;
 use crate::store::{AuthorizerStore, ReconcileStore};
+use crate::telemetry;
 use crate::tokens::ComponentApi;
 use serde::Serialize;
 use std::sync::Arc;
@@ -69,6 +70,13 @@ impl Refresher {
     pub async fn run(&self, job: Job, deadline: Timestamp) -> Result<RefreshReport, ServiceError> {
         let tokens = self.api.tokens();
         let before = tokens.stored_component_token().await?;
+        // Every run reports the ticket's age: a renewal reads (and reports) it anyway.
+        if before
+            .as_ref()
+            .is_some_and(|t| t.is_fresh(Timestamp::now(), REFRESHER_MARGIN))
+        {
+            tokens.check_ticket().await?;
+        }
         let token = tokens.component_token_within(REFRESHER_MARGIN).await?;
         let mut report = RefreshReport {
             component_token_refreshed: before.map(|b| b.token) != Some(token.token.clone()),
@@ -79,7 +87,19 @@ impl Refresher {
             reconcile: None,
         };
         if job == Job::Reconcile {
-            let reconciled = self.reconcile(deadline).await?;
+            let reconciled = match self.reconcile(deadline).await {
+                Ok(reconciled) => reconciled,
+                Err(e) => {
+                    telemetry::reconcile_run("failed", 0, 0, 0);
+                    return Err(e);
+                }
+            };
+            telemetry::reconcile_run(
+                reconciled.outcome.label(),
+                reconciled.listed,
+                reconciled.added,
+                reconciled.restored,
+            );
             report.authorizers_listed = reconciled.listed;
             report.authorizers_added = reconciled.added;
             report.refresh_tokens_restored = reconciled.restored;

@@ -86,6 +86,20 @@ pub enum TicketSave {
     },
 }
 
+/// The platform's request for a ticket push, as claimed by one caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketRequest {
+    /// Whether this caller may ask WeChat now (nobody asked within the interval).
+    pub claimed: bool,
+    /// When the platform started asking in the current wait: claims less than
+    /// [`TICKET_WAIT_GAP`] intervals apart belong to one wait.
+    pub waiting_since: Timestamp,
+}
+
+/// Claims further apart than this many intervals start a new wait (a ticket arrived between
+/// them, so nobody needed to ask).
+pub const TICKET_WAIT_GAP: u32 = 3;
+
 /// Which token: the component's, or one authorizer's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TokenKey {
@@ -276,14 +290,14 @@ pub trait TicketStore: Send + Sync {
     /// The latest ticket.
     async fn load_ticket(&self) -> Result<Option<StoredTicket>, StoreError>;
 
-    /// Claims the right to ask WeChat for a ticket push (`api_start_push_ticket`) now: `true`
-    /// for the one caller across all instances that may ask, when nobody asked in the last
-    /// `every`.
+    /// Claims the right to ask WeChat for a ticket push (`api_start_push_ticket`) now:
+    /// `claimed` for the one caller across all instances that may ask, when nobody asked in the
+    /// last `every`; with when the current wait for a ticket began, for every caller.
     async fn claim_ticket_request(
         &self,
         now: Timestamp,
         every: Duration,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<TicketRequest, StoreError>;
 }
 
 /// Cached access tokens and their refresh leases, for both kinds of token.

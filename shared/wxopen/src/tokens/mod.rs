@@ -250,6 +250,23 @@ impl TokenManager {
             }
         }
         let started = Instant::now();
+        let mut slept = false;
+        let token = self.wait_for(key, margin, started, &mut slept).await;
+        if slept {
+            crate::telemetry::lease_wait(renew::kind(key), started.elapsed());
+        }
+        token
+    }
+
+    /// Re-reads until a fresh token is stored or the lease is free to take, up to
+    /// [`TokenSettings::wait`] from `started`; `slept` says whether it had to wait.
+    async fn wait_for(
+        &self,
+        key: &TokenKey,
+        margin: Duration,
+        started: Instant,
+        slept: &mut bool,
+    ) -> Result<CachedToken, ServiceError> {
         let mut poll = self.settings.poll;
         loop {
             let slot = self.usable_slot(key).await?;
@@ -268,6 +285,7 @@ impl TokenManager {
                 }
                 .into());
             }
+            *slept = true;
             tokio::time::sleep(poll).await;
             poll = (poll * 2).min(Duration::from_millis(500));
         }

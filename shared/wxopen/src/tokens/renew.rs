@@ -5,7 +5,10 @@
 use super::{AuthorizerError, RefreshError, ServiceError, TokenManager};
 use crate::clock::Timestamp;
 use crate::store::rules::{usable, Unusable};
-use crate::store::{AuthorizerTokenWrite, CachedToken, TokenKey, TokenSlot, TokenWrite};
+use crate::store::{
+    AuthorizerTokenWrite, CachedToken, StoredTicket, TokenKey, TokenSlot, TokenWrite,
+};
+use crate::telemetry::{self, TokenKind};
 use crate::wechat::WeChatError;
 use std::time::Duration;
 use wxopen_models::api::{AuthorizerTokenRequest, ComponentTokenRequest, StartPushTicketRequest};
@@ -20,6 +23,14 @@ struct Renewed {
     /// For an authorizer: the version the refresh started from, a replaced refresh token, and
     /// the permission ids for the history item.
     authorizer: Option<(u64, Option<RefreshToken>, Vec<PermissionId>)>,
+}
+
+/// Which kind of token `key` names, for the metrics.
+pub(super) fn kind(key: &TokenKey) -> TokenKind {
+    match key {
+        TokenKey::Component => TokenKind::Component,
+        TokenKey::Authorizer(_) => TokenKind::Authorizer,
+    }
 }
 
 fn unusable(appid: &AuthorizerAppid, why: Unusable) -> ServiceError {
@@ -85,6 +96,7 @@ impl TokenManager {
         let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) => {
+                telemetry::token_refresh(kind(key), false);
                 self.release(key).await;
                 return Err(e);
             }
@@ -106,6 +118,7 @@ impl TokenManager {
         };
         match self.store.write_token(key, &write).await {
             Ok(true) => {
+                telemetry::token_refresh(kind(key), true);
                 let expires_at = renewed.token.expires_at.secs();
                 match key {
                     TokenKey::Component => {
@@ -136,15 +149,31 @@ impl TokenManager {
                 }
             }
             Err(e) => {
+                telemetry::token_refresh(kind(key), false);
                 self.release(key).await;
                 Err(e.into())
             }
         }
     }
 
+    /// The stored ticket, its age recorded; with none stored, WeChat is asked to push one and
+    /// the wait so far is recorded as its age, with a `TicketMissing` count.
+    pub async fn check_ticket(&self) -> Result<Option<StoredTicket>, ServiceError> {
+        let ticket = self.tickets.load_ticket().await?;
+        let now = Timestamp::now();
+        match &ticket {
+            Some(ticket) => telemetry::ticket_age(now.since(ticket.create_time)),
+            None => {
+                telemetry::ticket_missing();
+                let waiting_since = self.request_ticket_push().await.unwrap_or(now);
+                telemetry::ticket_age(now.since(waiting_since));
+            }
+        }
+        Ok(ticket)
+    }
+
     async fn renew_component(&self) -> Result<Renewed, ServiceError> {
-        let Some(ticket) = self.tickets.load_ticket().await? else {
-            self.request_ticket_push().await;
+        let Some(ticket) = self.check_ticket().await? else {
             return Err(RefreshError::TicketMissing.into());
         };
         let issued_at = Timestamp::now();
@@ -167,30 +196,36 @@ impl TokenManager {
 
     /// No ticket is stored: asks WeChat to push one now (`api_start_push_ticket`) instead of
     /// within 10 minutes, at most once per [`TICKET_REQUEST_INTERVAL`] across instances. The
-    /// caller still gets `ticket_missing`; the push arrives at the event URL.
-    async fn request_ticket_push(&self) {
-        match self
+    /// caller still gets `ticket_missing`; the push arrives at the event URL. Returns when the
+    /// platform started waiting for a ticket, when the store could say.
+    async fn request_ticket_push(&self) -> Option<Timestamp> {
+        let request = match self
             .tickets
             .claim_ticket_request(Timestamp::now(), TICKET_REQUEST_INTERVAL)
             .await
         {
-            Ok(true) => {}
-            Ok(false) => return,
+            Ok(request) => request,
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim the ticket request; not asking WeChat for a ticket");
-                return;
+                return None;
             }
-        }
-        let request = StartPushTicketRequest {
-            component_appid: self.component.clone(),
-            component_secret: self.appsecret.clone(),
         };
-        match self.wechat.start_push_ticket(&request).await {
-            Ok(()) => tracing::info!("no ticket stored: asked WeChat to push one now"),
-            Err(e) => {
-                tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now")
+        if request.claimed {
+            let push = StartPushTicketRequest {
+                component_appid: self.component.clone(),
+                component_secret: self.appsecret.clone(),
+            };
+            match self.wechat.start_push_ticket(&push).await {
+                Ok(()) => tracing::info!(
+                    waiting_since = request.waiting_since.secs(),
+                    "no ticket stored: asked WeChat to push one now"
+                ),
+                Err(e) => {
+                    tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now")
+                }
             }
         }
+        Some(request.waiting_since)
     }
 
     async fn renew_authorizer(
@@ -225,6 +260,9 @@ impl TokenManager {
                     .store
                     .mark_needs_reauth(credentials, Timestamp::now())
                     .await?;
+                if marked {
+                    telemetry::needs_reauth();
+                }
                 tracing::warn!(authorizer = %appid, marked, "WeChat refused the refresh token (61023); authorizer needs to authorize again");
                 return Err(AuthorizerError::NeedsReauth(appid.clone()).into());
             }

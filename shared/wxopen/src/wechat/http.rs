@@ -150,6 +150,9 @@ impl HttpWeChat {
             }
             Err(ResponseError::WeChat(body)) => {
                 let error = WeChatError::from_body(endpoint, body, attempt);
+                if let Some(errcode) = error.errcode() {
+                    crate::telemetry::wechat_error(errcode);
+                }
                 tracing::info!(
                     endpoint,
                     attempt,

@@ -155,6 +155,9 @@ impl HttpWeChat {
                 Attempt::Final(e)
             });
         }
+        if let Some(errcode) = answer.errcode() {
+            crate::telemetry::wechat_error(errcode);
+        }
         if answer.errcode() == Some(-1) {
             // "System busy": WeChat did nothing, whatever the method.
             return Err(Attempt::Transient(WeChatError::Busy {

@@ -237,18 +237,34 @@ pub async fn needs_reauth_is_marked_only_for_the_refresh_token_that_failed(s: im
     );
 }
 
-/// One caller across all instances may ask WeChat for a ticket push per interval.
+/// One caller across all instances may ask WeChat for a ticket push per interval; every caller
+/// learns when the wait began, and claims far enough apart start a new wait.
 pub async fn one_ticket_request_is_claimed_per_interval(s: impl Fixture) {
     let every = Duration::from_secs(600);
     let t = now();
-    assert!(s.claim_ticket_request(t, every).await.unwrap());
-    assert!(!s.claim_ticket_request(t, every).await.unwrap());
-    assert!(!s
-        .claim_ticket_request(t.plus(Duration::from_secs(599)), every)
-        .await
-        .unwrap());
-    assert!(s
-        .claim_ticket_request(t.plus(Duration::from_secs(601)), every)
-        .await
-        .unwrap());
+    let at = |secs: u64| t.plus(Duration::from_secs(secs));
+    let claim = |when: Timestamp| {
+        let s = &s;
+        async move { s.claim_ticket_request(when, every).await.unwrap() }
+    };
+    let first = claim(t).await;
+    assert!(first.claimed);
+    assert_eq!(first.waiting_since, t);
+    let again = claim(t).await;
+    assert!(!again.claimed);
+    assert_eq!(
+        again.waiting_since, t,
+        "a refused caller learns when the wait began"
+    );
+    assert!(!claim(at(599)).await.claimed);
+    let second = claim(at(601)).await;
+    assert!(second.claimed);
+    assert_eq!(second.waiting_since, t, "the wait goes on");
+    let later = claim(at(601 + 1800)).await;
+    assert!(later.claimed);
+    assert_eq!(
+        later.waiting_since,
+        at(601 + 1800),
+        "three intervals without a claim: a new wait"
+    );
 }

@@ -8,8 +8,8 @@ use super::items::{
 use super::{Attrs, DynamoStore};
 use crate::clock::Timestamp;
 use crate::store::{
-    Credentials, Lease, StoreError, StoredTicket, TicketSave, TicketStore, TokenKey, TokenSlot,
-    TokenStore, TokenWrite,
+    Credentials, Lease, StoreError, StoredTicket, TicketRequest, TicketSave, TicketStore, TokenKey,
+    TokenSlot, TokenStore, TokenWrite, TICKET_WAIT_GAP,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -86,27 +86,78 @@ impl TicketStore for DynamoStore {
         &self,
         now: Timestamp,
         every: Duration,
-    ) -> Result<bool, StoreError> {
-        let values = HashMap::from([
-            (":now".to_owned(), n(now.millis())),
-            (
-                ":before".to_owned(),
-                n(now.millis() - every.as_millis() as i64),
-            ),
-            (":exp".to_owned(), n(now.plus(every).secs() + 60)),
-        ]);
-        let claimed = self
+    ) -> Result<TicketRequest, StoreError> {
+        let gap = every * TICKET_WAIT_GAP;
+        let values = |before: Duration| {
+            HashMap::from([
+                (":now".to_owned(), n(now.millis())),
+                (
+                    ":before".to_owned(),
+                    n(now.millis() - before.as_millis() as i64),
+                ),
+                (":exp".to_owned(), n(now.plus(gap).secs() + 60)),
+            ])
+        };
+        // Nobody asked within the gap: a new wait starts now.
+        if self
             .update(
                 self.item_key(SK_TICKET_REQUEST),
-                "SET #requested_at = :now, #expires_at = :exp",
+                "SET #requested_at = :now, #waiting_since = :now, #expires_at = :exp",
                 Some("attribute_not_exists(#requested_at) OR #requested_at <= :before"),
-                values,
+                values(gap),
                 false,
                 "claim the ticket request",
             )
-            .await?;
-        Ok(claimed.is_some())
+            .await?
+            .is_some()
+        {
+            return Ok(TicketRequest {
+                claimed: true,
+                waiting_since: now,
+            });
+        }
+        // Somebody asked within the gap but not within the interval: the wait goes on.
+        if let Some(item) = self
+            .update(
+                self.item_key(SK_TICKET_REQUEST),
+                "SET #requested_at = :now, #expires_at = :exp",
+                Some("#requested_at <= :before"),
+                values(every),
+                true,
+                "claim the ticket request",
+            )
+            .await?
+        {
+            return Ok(TicketRequest {
+                claimed: true,
+                waiting_since: waiting_since(&item, now)?,
+            });
+        }
+        let item = self
+            .get(SK_TICKET_REQUEST.into(), "read the ticket request")
+            .await?
+            .unwrap_or_default();
+        Ok(TicketRequest {
+            claimed: false,
+            waiting_since: waiting_since(&item, now)?,
+        })
     }
+}
+
+/// When the ticket request item's wait began (`now` if the item is gone).
+fn waiting_since(map: &Attrs, now: Timestamp) -> Result<Timestamp, StoreError> {
+    if map.is_empty() {
+        return Ok(now);
+    }
+    let item = Item {
+        key: SK_TICKET_REQUEST,
+        map,
+    };
+    let at = match item.opt_i64("waiting_since")? {
+        Some(at) => at,
+        None => item.req_i64("requested_at")?,
+    };
+    Ok(Timestamp::from_millis(at))
 }
 
 #[async_trait]

@@ -19,7 +19,8 @@ use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, 
 #[derive(Debug, Default)]
 struct Component {
     ticket: Option<StoredTicket>,
-    ticket_requested_at: Option<Timestamp>,
+    /// The last ticket request and when its wait began.
+    ticket_request: Option<(Timestamp, Timestamp)>,
     token: TokenSlot,
     authorizers: BTreeMap<AuthorizerAppid, StoredAuthorizer>,
     history: HashMap<AuthorizerAppid, Vec<HistoryEntry>>,
@@ -133,12 +134,19 @@ impl TicketStore for MemoryStore {
         &self,
         now: Timestamp,
         every: Duration,
-    ) -> Result<bool, StoreError> {
-        Ok(self.with(|c| match c.ticket_requested_at {
-            Some(at) if at.plus(every) > now => false,
-            _ => {
-                c.ticket_requested_at = Some(now);
-                true
+    ) -> Result<TicketRequest, StoreError> {
+        Ok(self.with(|c| {
+            let (claimed, waiting_since) = match c.ticket_request {
+                Some((at, since)) if at.plus(every) > now => (false, since),
+                Some((at, since)) if at.plus(every * TICKET_WAIT_GAP) > now => (true, since),
+                _ => (true, now),
+            };
+            if claimed {
+                c.ticket_request = Some((now, waiting_since));
+            }
+            TicketRequest {
+                claimed,
+                waiting_since,
             }
         }))
     }

@@ -1,0 +1,117 @@
+//! The service's metrics, recorded through the `metrics` facade. Every name, unit and label is
+//! here, so that the template's alarms and dashboard, the README and the code agree on them.
+//!
+//! The edge installs the recorder (`wxopen_lambda::telemetry`: CloudWatch's embedded metric
+//! format, one JSON line per label set on stdout after each invocation, dimensioned by
+//! `Function`); without a recorder (tests of the core) recording costs nothing.
+
+use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
+use std::time::Duration;
+
+/// Token renewals, labelled `Kind` (`component` or `authorizer`) and `Outcome` (`refreshed`
+/// or `failed`).
+pub const TOKEN_REFRESHES: &str = "TokenRefreshes";
+/// Error answers from WeChat (a non-zero `errcode`, once per attempt), labelled `ErrCode`.
+pub const WECHAT_ERRORS: &str = "WeChatErrors";
+/// Seconds since the stored ticket's push was created (its `CreateTime`), when read to renew
+/// the component token or by the refresher's check; with no ticket stored, seconds since the
+/// platform first asked WeChat to push one.
+pub const TICKET_AGE: &str = "TicketAge";
+/// Times a ticket was needed and none was stored.
+pub const TICKET_MISSING: &str = "TicketMissing";
+/// Reconcile runs, labelled `Outcome` (`complete`, `paused`, `skipped` or `failed`).
+pub const RECONCILE_RUNS: &str = "ReconcileRuns";
+/// Authorizers WeChat listed to a reconcile run.
+pub const RECONCILE_LISTED: &str = "ReconcileListed";
+/// Missing authorizers a reconcile run added.
+pub const RECONCILE_ADDED: &str = "ReconcileAdded";
+/// Refresh tokens a reconcile run restored or replaced.
+pub const RECONCILE_RESTORED: &str = "ReconcileRestored";
+/// Authorizers that became `needs_reauth` (WeChat refused their refresh token).
+pub const NEEDS_REAUTH: &str = "NeedsReauthTransitions";
+/// Milliseconds a request waited for another instance's refresh lease, labelled `Kind`.
+pub const LEASE_WAIT: &str = "RefreshLeaseWait";
+
+/// Which token a refresh metric is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The component access token.
+    Component,
+    /// An authorizer's access token.
+    Authorizer,
+}
+
+impl TokenKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Component => "component",
+            Self::Authorizer => "authorizer",
+        }
+    }
+}
+
+/// Gives every metric its unit (once per container, before the first is recorded).
+pub fn describe() {
+    describe_counter!(TOKEN_REFRESHES, Unit::Count, "token renewals");
+    describe_counter!(
+        WECHAT_ERRORS,
+        Unit::Count,
+        "WeChat error answers by errcode"
+    );
+    describe_histogram!(
+        TICKET_AGE,
+        Unit::Seconds,
+        "age of the verify ticket when read"
+    );
+    describe_counter!(TICKET_MISSING, Unit::Count, "ticket needed and none stored");
+    describe_counter!(RECONCILE_RUNS, Unit::Count, "reconcile runs by outcome");
+    describe_counter!(RECONCILE_LISTED, Unit::Count, "authorizers listed");
+    describe_counter!(RECONCILE_ADDED, Unit::Count, "authorizers added");
+    describe_counter!(RECONCILE_RESTORED, Unit::Count, "refresh tokens restored");
+    describe_counter!(
+        NEEDS_REAUTH,
+        Unit::Count,
+        "authorizers that need reauthorization"
+    );
+    describe_histogram!(LEASE_WAIT, Unit::Milliseconds, "wait for a refresh lease");
+}
+
+/// A token renewal ended.
+pub fn token_refresh(kind: TokenKind, refreshed: bool) {
+    let outcome = if refreshed { "refreshed" } else { "failed" };
+    counter!(TOKEN_REFRESHES, "Kind" => kind.label(), "Outcome" => outcome).increment(1);
+}
+
+/// WeChat answered `errcode`.
+pub fn wechat_error(errcode: i64) {
+    counter!(WECHAT_ERRORS, "ErrCode" => errcode.to_string()).increment(1);
+}
+
+/// The ticket read was `age` old (or, with none stored, the wait for one has lasted `age`).
+pub fn ticket_age(age: Duration) {
+    histogram!(TICKET_AGE).record(age.as_secs_f64().floor());
+}
+
+/// A ticket was needed and none was stored.
+pub fn ticket_missing() {
+    counter!(TICKET_MISSING).increment(1);
+}
+
+/// A reconcile run ended with `outcome` (`complete`, `paused`, `skipped` or `failed`), having
+/// listed, added and restored so many.
+pub fn reconcile_run(outcome: &'static str, listed: u64, added: u64, restored: u64) {
+    counter!(RECONCILE_RUNS, "Outcome" => outcome).increment(1);
+    counter!(RECONCILE_LISTED).increment(listed);
+    counter!(RECONCILE_ADDED).increment(added);
+    counter!(RECONCILE_RESTORED).increment(restored);
+}
+
+/// An authorizer became `needs_reauth`.
+pub fn needs_reauth() {
+    counter!(NEEDS_REAUTH).increment(1);
+}
+
+/// A request waited `waited` for another instance's refresh of a `kind` token.
+pub fn lease_wait(kind: TokenKind, waited: Duration) {
+    histogram!(LEASE_WAIT, "Kind" => kind.label()).record(waited.as_secs_f64() * 1000.0);
+}
