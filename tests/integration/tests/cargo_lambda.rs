@@ -126,6 +126,36 @@ impl Watch {
     }
 }
 
+/// The environment of every function under `cargo lambda watch`: the test platform, JSON logs,
+/// `table` on DynamoDB Local, WeChat at `api_base`, and `extra`.
+fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = [
+        ("WECHAT_COMPONENT_APPID", COMPONENT),
+        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
+        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
+        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("TABLE_NAME", table),
+        ("WECHAT_API_BASE", api_base),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for name in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        vars.push((
+            name.into(),
+            std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by make test")),
+        ));
+    }
+    vars
+}
+
 fn http(
     method: &str,
     path: &str,
@@ -141,32 +171,15 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
     let stub = StubWeChat::start().await;
-    let mut vars: Vec<(String, String)> = [
-        ("WECHAT_COMPONENT_APPID", COMPONENT),
-        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
-        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
-        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
-        ("AUTH_CALLBACK_URL", CALLBACK_URL),
-        ("AUTH_STATE_SECRET", STATE_SECRET),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    vars.push(("TABLE_NAME".into(), table.clone()));
-    vars.push(("WECHAT_API_BASE".into(), stub.base_url.clone()));
-    vars.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
-    vars.push(("EVENT_BUS_NAME".into(), "wxopen-watch-bus".into()));
-    for name in [
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-    ] {
-        vars.push((
-            name.into(),
-            std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by make test")),
-        ));
-    }
+    let vars = watch_vars(
+        &table,
+        &stub.base_url,
+        &[
+            ("AUTH_CALLBACK_URL", CALLBACK_URL),
+            ("AUTH_STATE_SECRET", STATE_SECRET),
+            ("EVENT_BUS_NAME", "wxopen-watch-bus"),
+        ],
+    );
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -352,26 +365,7 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
     let table = dynamo::create_table(&client).await;
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
-    let mut vars: Vec<(String, String)> = [
-        ("WECHAT_COMPONENT_APPID", COMPONENT),
-        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
-        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
-        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    vars.push(("TABLE_NAME".into(), table.clone()));
-    vars.push(("WECHAT_API_BASE".into(), sim_url.clone()));
-    for name in [
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-    ] {
-        vars.push((name.into(), std::env::var(name).unwrap()));
-    }
+    let vars = watch_vars(&table, &sim_url, &[]);
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -453,24 +447,7 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
         )
         .await
         .unwrap();
-    let mut vars: Vec<(String, String)> = [
-        ("WECHAT_COMPONENT_APPID", COMPONENT),
-        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    vars.push(("TABLE_NAME".into(), table));
-    vars.push(("WECHAT_API_BASE".into(), sim.base_url.clone()));
-    for name in [
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-    ] {
-        vars.push((name.into(), std::env::var(name).unwrap()));
-    }
+    let vars = watch_vars(&table, &sim.base_url, &[]);
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -685,4 +662,166 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
             "{secret:?} in the cargo lambda watch log"
         );
     }
+}
+
+/// The embedded-metric documents among a log's lines, each checked against CloudWatch's
+/// specification of the format: the `_aws` metadata, every dimension and metric a member of the
+/// document, values numbers or at most 100 numbers.
+fn emf_documents(log: &str) -> Vec<Value> {
+    let docs: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(&line[line.find('{')?..]).ok())
+        .filter(|doc| doc.get("_aws").is_some())
+        .collect();
+    for doc in &docs {
+        let aws = &doc["_aws"];
+        assert!(aws["Timestamp"].as_u64().is_some(), "Timestamp: {doc}");
+        let directives = aws["CloudWatchMetrics"].as_array().expect("directives");
+        assert!(!directives.is_empty(), "{doc}");
+        for directive in directives {
+            assert!(directive["Namespace"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty()));
+            for set in directive["Dimensions"].as_array().expect("dimension sets") {
+                let set = set.as_array().expect("a dimension set");
+                assert!(set.len() <= 30, "{doc}");
+                for name in set {
+                    let name = name.as_str().expect("dimension name");
+                    assert!(
+                        doc[name].is_string(),
+                        "dimension {name} has no value: {doc}"
+                    );
+                }
+            }
+            for metric in directive["Metrics"].as_array().expect("metrics") {
+                let name = metric["Name"].as_str().expect("metric name");
+                let value = &doc[name];
+                let numbers = match value.as_array() {
+                    Some(values) => values.len() <= 100 && values.iter().all(Value::is_number),
+                    None => value.is_number(),
+                };
+                assert!(numbers, "metric {name} is not a number: {doc}");
+            }
+        }
+    }
+    docs
+}
+
+/// The values of `metric` recorded by `function` with `labels` among its dimensions, with the
+/// metric's unit.
+fn metric<'a>(
+    docs: &'a [Value],
+    function: &str,
+    metric: &str,
+    labels: &[(&str, &str)],
+) -> Vec<(&'a Value, Option<&'a str>)> {
+    docs.iter()
+        .filter(|d| d["Function"] == function && labels.iter().all(|(k, v)| d[*k] == *v))
+        .filter_map(|d| {
+            let directive = &d["_aws"]["CloudWatchMetrics"][0];
+            let declared = directive["Metrics"]
+                .as_array()?
+                .iter()
+                .find(|m| m["Name"] == metric)?;
+            Some((&d[metric], declared["Unit"].as_str()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_writes_the_tickets_age_and_wechat_errors_as_embedded_metrics() {
+    use wxopen::store::TicketStore;
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let sim = integration_tests::functions::start_simulator().await;
+    let namespace = "WxOpen/metrics-test";
+    let vars = watch_vars(&table, &sim.base_url, &[("METRICS_NAMESPACE", namespace)]);
+    let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
+        .await
+        .unwrap();
+    let invoke = |payload: Value| {
+        let watch = &watch;
+        async move { tokio::task::block_in_place(|| watch.invoke("refresher", &payload)) }
+    };
+
+    // No ticket stored: the run fails, asks WeChat for a push, and says so in its metrics.
+    let err = invoke(json!({"job": "component_token"})).await.unwrap_err();
+    assert!(err.contains("ticket_missing"), "{err}");
+    let docs = emf_documents(&watch.log_text());
+    assert!(
+        docs.iter()
+            .all(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == namespace),
+        "{docs:?}"
+    );
+    assert_eq!(
+        metric(&docs, "refresher", "TicketMissing", &[]),
+        vec![(&json!(1), Some("Count"))],
+        "{docs:#?}"
+    );
+    let age = metric(&docs, "refresher", "TicketAge", &[]);
+    assert_eq!(age.len(), 1, "{docs:#?}");
+    assert_eq!(age[0].1, Some("Seconds"));
+    assert!(
+        age[0]
+            .0
+            .as_array()
+            .is_some_and(|v| v.len() == 1 && v[0].as_f64() < Some(60.0)),
+        "the wait began with this run: {age:?}"
+    );
+    let calls: Value = reqwest::get(format!("{}/_sim/calls", sim.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(calls["api_start_push_ticket"], 1, "{calls}");
+
+    // A ticket from ten minutes ago, and WeChat refusing the caller's IP: 61004 is counted.
+    let store = wxopen::store::DynamoStore::new(client, table, component());
+    let created = wxopen::clock::Timestamp::now().minus(Duration::from_secs(600));
+    store
+        .save_ticket(
+            &wxopen_models::VerifyTicket::new("ticket@@@metrics"),
+            created,
+        )
+        .await
+        .unwrap();
+    reqwest::Client::new()
+        .post(format!("{}/_sim/faults", sim.base_url))
+        .json(&json!({"endpoint": "api_component_token", "errcode": 61004, "count": 1}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let first_run = docs.len();
+    let err = invoke(json!({"job": "component_token"})).await.unwrap_err();
+    assert!(err.contains("61004"), "{err}");
+    let docs = emf_documents(&watch.log_text())[first_run..].to_vec();
+    assert_eq!(
+        metric(&docs, "refresher", "WeChatErrors", &[("ErrCode", "61004")]),
+        vec![(&json!(1), Some("Count"))],
+        "{docs:#?}"
+    );
+    assert_eq!(
+        metric(
+            &docs,
+            "refresher",
+            "TokenRefreshes",
+            &[("Kind", "component"), ("Outcome", "failed")]
+        ),
+        vec![(&json!(1), Some("Count"))],
+        "{docs:#?}"
+    );
+    let ages: Vec<f64> = metric(&docs, "refresher", "TicketAge", &[])
+        .iter()
+        .filter_map(|(v, _)| v.as_array()?.first()?.as_f64())
+        .collect();
+    assert!(
+        ages.len() == 1 && (600.0..700.0).contains(&ages[0]),
+        "the stored ticket's age: {ages:?}"
+    );
+    // Neither the ticket nor the secret is in the metrics or the log.
+    let log = watch.log_text();
+    assert!(!log.contains("ticket@@@metrics") && !log.contains(APPSECRET));
 }
