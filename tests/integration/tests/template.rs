@@ -516,3 +516,167 @@ fn each_egress_choice_puts_exactly_the_functions_that_call_wechat_behind_it() {
         }
     }
 }
+
+/// The function resource's logical id for each binary.
+fn function_ids(t: &Value) -> BTreeSet<String> {
+    of_type(t, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Every `!Ref X` under `v`.
+fn refs(v: &Value) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Tagged(t) if t.tag == "Ref" => {
+                refs.insert(t.value.as_str().unwrap_or_default().to_owned());
+            }
+            Value::Tagged(t) => stack.push(&t.value),
+            Value::Mapping(m) => stack.extend(m.values()),
+            Value::Sequence(s) => stack.extend(s.iter()),
+            _ => {}
+        }
+    }
+    refs
+}
+
+#[test]
+fn every_alarm_of_the_issue_exists_notifies_the_optional_topic_and_watches_this_stack() {
+    let t = template();
+    assert_eq!(t["Parameters"]["AlarmTopicArn"]["Default"], "");
+    let namespace =
+        untag(&t["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"]);
+    assert_eq!(namespace, "WxOpen/${AWS::StackName}");
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    for (id, alarm) in &alarms {
+        let p = &alarm["Properties"];
+        for actions in ["AlarmActions", "OKActions"] {
+            let choice = untag(&p[actions]);
+            assert_eq!(choice[0], "HasAlarmTopic", "{id} {actions}");
+            assert_eq!(untag(&choice[1][0]), "AlarmTopicArn", "{id} {actions}");
+        }
+        assert!(
+            p["AlarmDescription"].as_str().is_some_and(|d| d.len() > 40),
+            "{id} says what it means"
+        );
+    }
+    let alarm = |id: &str| {
+        &alarms
+            .iter()
+            .find(|(i, _)| i == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .1["Properties"]
+    };
+    // No ticket for 30 minutes: the refresher reports the ticket's age every run.
+    let ticket = alarm("TicketAlarm");
+    assert_eq!(ticket["MetricName"], wxopen::telemetry::TICKET_AGE);
+    assert_eq!(untag(&ticket["Namespace"]), namespace);
+    assert_eq!(ticket["Dimensions"][0]["Value"], "refresher");
+    assert_eq!(ticket["Threshold"].as_f64(), Some(1800.0));
+    // 61004, 45009 and needs_reauth across every function of the stack, whatever it is.
+    for (id, needle) in [
+        ("WhitelistAlarm", "ErrCode = '61004'"),
+        ("QuotaAlarm", "ErrCode = '45009'"),
+        ("NeedsReauthAlarm", wxopen::telemetry::NEEDS_REAUTH),
+    ] {
+        let query = untag(&alarm(id)["Metrics"][0]["Expression"])
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(query.starts_with("SELECT SUM("), "{id}: {query}");
+        assert!(
+            query.contains(&format!("SCHEMA(\"{}\"", namespace.as_str().unwrap())),
+            "{id}: {query}"
+        );
+        assert!(query.contains(needle), "{id}: {query}");
+    }
+    let whitelist = untag(&alarm("WhitelistAlarm")["Metrics"][0]["Expression"]);
+    assert!(whitelist
+        .as_str()
+        .unwrap()
+        .contains(wxopen::telemetry::WECHAT_ERRORS));
+    // Every function's errors and throttles are watched: the refresher by its own alarm.
+    let mut watched = refs(&alarm("FunctionErrorsAlarm")["Metrics"]);
+    watched.extend(refs(&alarm("RefresherAlarm")["Metrics"]));
+    assert_eq!(watched, function_ids(&t));
+    let mut throttled = refs(&alarm("FunctionThrottlesAlarm")["Metrics"]);
+    throttled.extend(refs(&alarm("RefresherAlarm")["Metrics"]));
+    assert_eq!(throttled, function_ids(&t));
+    for id in ["FunctionErrorsAlarm", "FunctionThrottlesAlarm"] {
+        let metrics = alarm(id)["Metrics"].as_sequence().unwrap();
+        assert!(
+            metrics.len() <= 11,
+            "CloudWatch allows ten metrics in an alarm"
+        );
+    }
+    // DynamoDB throttling on the state table, and events the notifier gave up on.
+    assert_eq!(
+        refs(&alarm("TableThrottlesAlarm")["Metrics"]),
+        BTreeSet::from(["StateTable".to_owned()])
+    );
+    assert_eq!(
+        untag(&alarm("UndeliveredEventsAlarm")["Dimensions"][0]["Value"]),
+        "NotifierFailureQueue.QueueName"
+    );
+}
+
+#[test]
+fn the_dashboard_is_valid_json_showing_every_metric_and_alarm() {
+    let t = template();
+    let (_, dashboard) = &of_type(&t, "AWS::CloudWatch::Dashboard")[0];
+    let body = untag(&dashboard["Properties"]["DashboardBody"])
+        .as_str()
+        .unwrap();
+    // What `!Sub` substitutes: every `${...}` names a parameter, a resource or a pseudo parameter.
+    let names: BTreeSet<String> = resources(&t).into_iter().map(|(id, _)| id).collect();
+    let mut rendered = String::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        rendered.push_str(&rest[..start]);
+        let end = rest[start..].find('}').unwrap() + start;
+        let name = &rest[start + 2..end];
+        let base = name.split('.').next().unwrap();
+        assert!(
+            base.starts_with("AWS::") || names.contains(base),
+            "${{{name}}} names nothing"
+        );
+        rendered.push('x');
+        rest = &rest[end + 1..];
+    }
+    rendered.push_str(rest);
+    let parsed: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
+    let widgets = parsed["widgets"].as_array().unwrap();
+    assert!(widgets.len() >= 8);
+    for metric in [
+        wxopen::telemetry::TICKET_AGE,
+        wxopen::telemetry::TICKET_MISSING,
+        wxopen::telemetry::TOKEN_REFRESHES,
+        wxopen::telemetry::WECHAT_ERRORS,
+        wxopen::telemetry::NEEDS_REAUTH,
+        wxopen::telemetry::RECONCILE_RUNS,
+        wxopen::telemetry::RECONCILE_LISTED,
+        wxopen::telemetry::RECONCILE_ADDED,
+        wxopen::telemetry::RECONCILE_RESTORED,
+        wxopen::telemetry::LEASE_WAIT,
+    ] {
+        assert!(
+            body.contains(&format!("\"{metric}\"")) || body.contains(&format!("\\\"{metric}\\\"")),
+            "{metric} is not on the dashboard"
+        );
+    }
+    for (id, _) in of_type(&t, "AWS::CloudWatch::Alarm") {
+        assert!(
+            body.contains(&format!("${{{id}.Arn}}")),
+            "{id} is not on the dashboard"
+        );
+    }
+    for id in function_ids(&t) {
+        assert!(
+            body.contains(&format!("${{{id}}}")),
+            "{id} is not on the dashboard"
+        );
+    }
+}
