@@ -6,7 +6,9 @@
 //! - `{"op": "oauth_exchange", "appid", "code"}` → `{openid, access_token, refresh_token,
 //!   expires_in, scope}`;
 //! - `{"op": "oauth_url", "appid", "redirect_uri", "scope", "state"}` → `{"url"}`;
-//! - `{"op": "get_option" | "set_option", "authorizer_appid", "option_name", "option_value"?}`.
+//! - `{"op": "get_option" | "set_option", "authorizer_appid", "option_name", "option_value"?}`;
+//! - `{"op": "clear_quota", "appid"?}`: resets the daily API quotas of an authorizer, or of the
+//!   platform without `appid` (`clear_quota/v2`, for when WeChat answers 45009; 10 a month).
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -95,11 +97,19 @@ async fn op(calls: &ComponentCalls, op: &str, p: Params) -> Result<Value, ApiErr
             calls.set_option(&appid, &name, &value).await?;
             value!({ "errcode": 0, "errmsg": "ok" })
         }
+        "clear_quota" => {
+            let appid = p
+                .appid
+                .map(|a| required_appid("appid", Some(a)))
+                .transpose()?;
+            calls.clear_quota(appid.as_ref()).await?;
+            value!({ "errcode": 0, "errmsg": "ok" })
+        }
         other => {
             return Err(ApiError::bad_request(
                 "invalid_op",
                 format!(
-                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option (or omit op and pass a path)",
+                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option, clear_quota (or omit op and pass a path)",
                     other.chars().take(40).collect::<String>()
                 ),
             ))

@@ -384,6 +384,19 @@ pub struct StartPushTicketRequest {
     pub component_secret: Secret,
 }
 
+/// `clear_quota/v2`: resets an account's daily API quotas (no token, so it works when the
+/// token's own quota is spent; WeChat allows 10 resets a month).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClearQuotaRequest {
+    /// The platform's AppID.
+    pub component_appid: ComponentAppid,
+    /// The platform's AppSecret.
+    pub appsecret: Secret,
+    /// The account whose quotas are reset; absent: the platform's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appid: Option<AuthorizerAppid>,
+}
+
 /// The text of a customer-service message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomText {

@@ -640,6 +640,30 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
         .unwrap();
     assert_eq!(answer["body"]["total_count"], 2, "{answer}");
 
+    // The quota runbook: a reset for one account, one for the platform; a bad AppID sends none.
+    let reset = invoke(
+        "component-api",
+        json!({"op": "clear_quota", "appid": MINI_PROGRAM_APPID}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reset, json!({"errcode": 0, "errmsg": "ok"}));
+    invoke("component-api", json!({"op": "clear_quota"}))
+        .await
+        .unwrap();
+    let err = invoke(
+        "component-api",
+        json!({"op": "clear_quota", "appid": "not an appid"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("invalid_appid"), "{err}");
+    assert_eq!(
+        sim.state.lock().unwrap().quota_resets,
+        vec![MINI_PROGRAM_APPID.to_owned(), String::new()]
+    );
+    assert!(watch.log_text().contains("\"daily API quotas reset\""));
+
     // Each call was audited; no token, code or secret is in any log line.
     let log = watch.log_text();
     assert!(log.contains("\"WeChat API called\""), "{log}");

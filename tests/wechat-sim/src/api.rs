@@ -12,6 +12,15 @@ fn error(code: i64, msg: &str) -> Value {
     json!({"errcode": code, "errmsg": format!("{msg} rid: sim")})
 }
 
+/// `POST /cgi-bin/component/clear_quota/v2`, counted as `clear_quota`.
+pub async fn clear_quota(
+    shared: State<Shared>,
+    query: Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    handle(shared, Path("clear_quota".to_owned()), query, body).await
+}
+
 /// Dispatches one API call after counting it and applying any queued fault.
 pub async fn handle(
     State(shared): State<Shared>,
@@ -57,6 +66,15 @@ pub async fn handle(
                 tracing::warn!(error = %e, "ticket push after api_start_push_ticket failed");
             }
         });
+        return Json(json!({"errcode": 0, "errmsg": "ok"}));
+    }
+    if endpoint == "clear_quota" {
+        // `/cgi-bin/component/clear_quota/v2`, with the AppSecret and no token.
+        if field("appsecret") != state.config.component_appsecret {
+            return Json(error(40125, "invalid appsecret"));
+        }
+        let appid = field("appid");
+        state.quota_resets.push(appid);
         return Json(json!({"errcode": 0, "errmsg": "ok"}));
     }
     if endpoint != "api_component_token" {

@@ -42,6 +42,7 @@ impl Drop for Simulator {
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/cgi-bin/component/{endpoint}", post(api::handle))
+        .route("/cgi-bin/component/clear_quota/v2", post(api::clear_quota))
         .route("/cgi-bin/message/custom/send", post(api::custom_send))
         .route(
             "/cgi-bin/{*rest}",

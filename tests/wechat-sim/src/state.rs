@@ -93,6 +93,8 @@ pub struct State {
     pub(crate) accounts: Vec<Account>,
     /// The latest ticket pushed (settable by in-process harnesses).
     pub latest_ticket: Option<String>,
+    /// The accounts whose quotas `clear_quota/v2` reset, in order (empty: the platform's own).
+    pub quota_resets: Vec<String>,
     /// Tickets pushed before it that are still valid (WeChat honours a ticket for 12 hours,
     /// so a push that crossed a newer one does not break the platform).
     pub(crate) earlier_tickets: VecDeque<String>,
@@ -121,6 +123,7 @@ impl State {
             config,
             accounts: built_in(),
             latest_ticket: None,
+            quota_resets: Vec::new(),
             earlier_tickets: VecDeque::new(),
             tickets_delivered: 0,
             component_tokens: HashMap::new(),

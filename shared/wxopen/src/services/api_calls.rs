@@ -223,6 +223,23 @@ impl ComponentCalls {
         Ok(url.to_string())
     }
 
+    /// Resets the daily API quotas of `appid`, or of the platform (`clear_quota/v2`), for when
+    /// WeChat answers 45009. One audit line; WeChat allows 10 resets a month.
+    pub async fn clear_quota(&self, appid: Option<&AuthorizerAppid>) -> Result<(), ServiceError> {
+        let result = self.api.tokens().clear_quota(appid).await;
+        match &result {
+            Ok(()) => tracing::warn!(
+                audit = "clear_quota",
+                appid = appid.map(AuthorizerAppid::as_str),
+                "daily API quotas reset"
+            ),
+            Err(e) => {
+                tracing::warn!(audit = "clear_quota", appid = appid.map(AuthorizerAppid::as_str), error = %e, "quota reset refused")
+            }
+        }
+        result
+    }
+
     /// `api_get_authorizer_option`.
     pub async fn get_option(
         &self,

@@ -11,7 +11,9 @@ use crate::store::{
 use crate::telemetry::{self, TokenKind};
 use crate::wechat::WeChatError;
 use std::time::Duration;
-use wxopen_models::api::{AuthorizerTokenRequest, ComponentTokenRequest, StartPushTicketRequest};
+use wxopen_models::api::{
+    AuthorizerTokenRequest, ClearQuotaRequest, ComponentTokenRequest, StartPushTicketRequest,
+};
 use wxopen_models::{AuthorizerAppid, PermissionId, RefreshToken};
 
 /// How often, across all instances, WeChat is asked to push a ticket while none is stored.
@@ -226,6 +228,18 @@ impl TokenManager {
             }
         }
         Some(request.waiting_since)
+    }
+
+    /// `clear_quota/v2` with the platform's AppSecret: resets the daily API quotas of `appid`,
+    /// or of the platform itself. Never replayed: each reset spends one of the month's ten.
+    pub async fn clear_quota(&self, appid: Option<&AuthorizerAppid>) -> Result<(), ServiceError> {
+        let request = ClearQuotaRequest {
+            component_appid: self.component.clone(),
+            appsecret: self.appsecret.clone(),
+            appid: appid.cloned(),
+        };
+        self.wechat.clear_quota(&request).await?;
+        Ok(())
     }
 
     async fn renew_authorizer(

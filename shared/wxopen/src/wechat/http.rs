@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::error::Error as _;
 use std::time::Duration;
 use wxopen_models::api::{
-    AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
-    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
+    AuthorizerTokenRequest, AuthorizerTokenResponse, ClearQuotaRequest, ComponentTokenRequest,
+    ComponentTokenResponse, CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
     GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
     GetAuthorizerListResponse, GetAuthorizerOptionRequest, GetAuthorizerOptionResponse,
     QueryAuthRequest, QueryAuthResponse, SetAuthorizerOptionRequest, StartPushTicketRequest,
@@ -187,6 +187,8 @@ fn replay_safe(endpoint: &str) -> bool {
         "api_query_auth" => false,
         // A second send shows the user the same message twice.
         "message/custom/send" => false,
+        // A second reset spends another of the month's ten.
+        "clear_quota/v2" => false,
         // Reads, a new pre-auth code, an option set to the same value: harmless twice. A
         // second token refresh returns a valid token and WeChat keeps the previous one valid
         // for a few minutes, so nothing handed out breaks.
@@ -291,6 +293,12 @@ impl WeChatApi for HttpWeChat {
         req: &SetAuthorizerOptionRequest,
     ) -> Result<(), WeChatError> {
         self.call::<_, IgnoredAny>("api_set_authorizer_option", Some(token), req)
+            .await
+            .map(|_| ())
+    }
+
+    async fn clear_quota(&self, req: &ClearQuotaRequest) -> Result<(), WeChatError> {
+        self.call::<_, IgnoredAny>("clear_quota/v2", None, req)
             .await
             .map(|_| ())
     }

@@ -12,8 +12,8 @@ pub use retry::RetryPolicy;
 
 use async_trait::async_trait;
 use wxopen_models::api::{
-    AuthorizerTokenRequest, AuthorizerTokenResponse, ComponentTokenRequest, ComponentTokenResponse,
-    CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
+    AuthorizerTokenRequest, AuthorizerTokenResponse, ClearQuotaRequest, ComponentTokenRequest,
+    ComponentTokenResponse, CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
     GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
     GetAuthorizerListResponse, GetAuthorizerOptionRequest, GetAuthorizerOptionResponse,
     QueryAuthRequest, QueryAuthResponse, SetAuthorizerOptionRequest, StartPushTicketRequest,
@@ -81,6 +81,9 @@ pub trait WeChatApi: Send + Sync {
 
     /// `api_start_push_ticket`: asks WeChat to push a ticket now (no token).
     async fn start_push_ticket(&self, req: &StartPushTicketRequest) -> Result<(), WeChatError>;
+
+    /// `clear_quota/v2`: resets daily API quotas (no token).
+    async fn clear_quota(&self, req: &ClearQuotaRequest) -> Result<(), WeChatError>;
 
     /// `cgi-bin/message/custom/send`: a customer-service text to a user, with the
     /// authorizer's access token (not the component's).

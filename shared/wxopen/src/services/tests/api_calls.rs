@@ -114,3 +114,28 @@ async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_
         )
         .is_err());
 }
+
+#[tokio::test]
+async fn a_quota_reset_sends_the_platforms_secret_without_a_token_and_only_once() {
+    let w = World::new().await;
+    let calls = ComponentCalls::new(w.instance().api.clone());
+    calls.clear_quota(Some(&appid("wxoa"))).await.unwrap();
+    calls.clear_quota(None).await.unwrap();
+    let resets = w.wechat.quota_resets.lock().unwrap().clone();
+    assert_eq!(resets.len(), 2);
+    assert_eq!(resets[0].component_appid, component());
+    assert_eq!(resets[0].appsecret.expose(), "appsecret");
+    assert_eq!(resets[0].appid, Some(appid("wxoa")));
+    assert_eq!(resets[1].appid, None);
+    assert_eq!(
+        serde_json::to_value(&resets[1]).unwrap(),
+        serde_json::json!({"component_appid": component().as_str(), "appsecret": "appsecret"}),
+        "no appid: the platform's own quotas"
+    );
+    assert_eq!(w.wechat.count("clear_quota/v2"), 2);
+    assert_eq!(
+        w.wechat.count("api_component_token"),
+        0,
+        "no token is needed"
+    );
+}

@@ -55,6 +55,8 @@ struct FakeWeChat {
     list_busy_at: Mutex<Option<u32>>,
     /// Customer-service messages sent, with the token each was sent with.
     sent: Mutex<Vec<(String, CustomTextMessage)>>,
+    /// Quota resets asked for.
+    quota_resets: Mutex<Vec<ClearQuotaRequest>>,
 }
 
 impl FakeWeChat {
@@ -246,6 +248,12 @@ impl WeChatApi for FakeWeChat {
             content_type: "application/json".into(),
             body: body.to_string().into_bytes(),
         })
+    }
+
+    async fn clear_quota(&self, req: &ClearQuotaRequest) -> Result<(), WeChatError> {
+        self.called("clear_quota/v2", None)?;
+        self.quota_resets.lock().unwrap().push(req.clone());
+        Ok(())
     }
 
     async fn start_push_ticket(&self, _: &StartPushTicketRequest) -> Result<(), WeChatError> {
