@@ -1,5 +1,5 @@
 # The project's commands. `make test` is what CI runs.
-.PHONY: test dev bench setup fmt clippy
+.PHONY: test dev bench setup fmt clippy deploy-check
 
 test:
 	bash scripts/test.sh
@@ -16,6 +16,10 @@ clippy:
 # The whole stack locally: DynamoDB Local, the WeChat simulator, every function.
 dev:
 	bash scripts/dev.sh
+
+# `sam build` of every function, as a user runs it before `sam deploy` (slow: not in `make test`).
+deploy-check:
+	bash scripts/deploy-check.sh
 
 # Cold start, warm latency, calls per operation, storm, memory and size; writes docs/BENCHMARKS.md.
 bench:

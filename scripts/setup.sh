@@ -30,8 +30,9 @@ fi
 # Pinned so that every machine tests against the same server. wechatpy is an independent
 # implementation of the push encryption, used by the events tests to seal pushes; cargo-lambda
 # runs the functions under the Lambda runtime emulator and builds them for arm64; cfn-lint
-# checks template.yaml.
-requirements="moto[server]==5.2.5 wechatpy==1.8.18 cryptography cargo-lambda==1.9.2 cfn-lint==1.58.0"
+# checks template.yaml; SAM CLI validates it (`sam validate --lint`) and builds the functions as
+# a user's `sam build` does (`make deploy-check`).
+requirements="moto[server]==5.2.5 wechatpy==1.8.18 cryptography cargo-lambda==1.9.2 cfn-lint==1.58.0 aws-sam-cli==1.170.0"
 stamp="${venv}/.installed"
 if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${requirements}" ]; then
   log "installing ${requirements} into ${venv}"

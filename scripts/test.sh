@@ -11,6 +11,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
+echo "== sam validate --lint"
+SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
 echo "== cargo test"
 scripts/with-local-aws.sh cargo test --workspace --locked
 echo "== browser test (make dev's stack, Debian's chromium)"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# What a user runs before `sam deploy`: `sam validate --lint`, then `sam build`, which builds
+# every function with SAM CLI's rust-cargolambda workflow (cargo-lambda, release profile, arm64)
+# into .aws-sam/build. Checks that each function in the template got its bootstrap.
+# Slow (fat LTO, one function after another): not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${PWD}/.venv/bin:${PATH}"
+export SAM_CLI_TELEMETRY=0
+
+scripts/setup.sh
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  rustup target add aarch64-unknown-linux-gnu
+fi
+
+started=$(date +%s)
+sam validate --lint --template template.yaml --region us-east-1
+sam build --template template.yaml --build-dir .aws-sam/build
+
+# Every function resource of the template, by logical id, must have its bootstrap.
+functions=$(python3 - <<'PY'
+import re
+text = open("template.yaml").read()
+ids = re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function$", text, re.M)
+print(" ".join(ids))
+PY
+)
+count=0
+for id in ${functions}; do
+  file=".aws-sam/build/${id}/bootstrap"
+  if [ ! -x "${file}" ]; then
+    echo "[deploy-check] ${file} is missing" >&2
+    exit 1
+  fi
+  printf '  %-26s %9d bytes  %s\n' "${id}" "$(stat -c %s "${file}")" "$(file -b "${file}" 2>/dev/null | cut -d, -f1-2 || true)"
+  count=$((count + 1))
+done
+echo "[deploy-check] sam build built ${count} functions in $(( $(date +%s) - started )) s; deploy with: sam deploy --guided"
