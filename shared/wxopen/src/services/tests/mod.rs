@@ -7,6 +7,7 @@ mod binding;
 mod messages;
 mod pushes;
 mod reconcile;
+mod telemetry;
 mod tokens;
 
 use super::*;
