@@ -156,16 +156,6 @@ fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(Strin
     vars
 }
 
-fn http(
-    method: &str,
-    path: &str,
-    query: &[(&str, &str)],
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Value {
-    http_event_json(method, path, query, headers, body)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_invoke() {
     let client = dynamo::client().await;
@@ -199,7 +189,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     );
     let resp = invoke(
         "events",
-        http(
+        http_event_json(
             "POST",
             "/wechat/events",
             &push.query(),
@@ -218,7 +208,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     // authorize: a 302 to the authorization page.
     let resp = invoke(
         "authorize",
-        http("GET", "/wechat/authorize", &[("auth_type", "3")], &[], None),
+        http_event_json("GET", "/wechat/authorize", &[("auth_type", "3")], &[], None),
     )
     .await
     .unwrap();
@@ -242,7 +232,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     // callback: the exchange, stored, and the result page.
     let resp = invoke(
         "callback",
-        http(
+        http_event_json(
             "GET",
             "/wechat/callback",
             &[("auth_code", "queryauthcode@@@watch"), ("state", &state)],
@@ -269,7 +259,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     assert!(!resp.to_string().contains("QXjUqNqf"));
 
     // authorizer-info: the HTTP API route with its path parameter...
-    let mut event = http("GET", &format!("/authorizers/{appid}"), &[], &[], None);
+    let mut event = http_event_json("GET", &format!("/authorizers/{appid}"), &[], &[], None);
     event["pathParameters"] = json!({"appid": appid});
     let resp = invoke("authorizer-info", event).await.unwrap();
     assert_eq!(resp["statusCode"], 200, "{resp}");
@@ -314,7 +304,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     // messages: a message without a signature is refused by the contract.
     let resp = invoke(
         "messages",
-        http(
+        http_event_json(
             "POST",
             &format!("/wechat/messages/{appid}"),
             &[],

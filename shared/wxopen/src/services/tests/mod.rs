@@ -331,6 +331,23 @@ impl World {
         }
     }
 
+    /// `app` authorized through one container, its access token then dropped: the next
+    /// request in any container must refresh it.
+    async fn authorized_with_expired_token(&self, app: &str) {
+        self.instance().authorized(app, Timestamp::now()).await;
+        self.expire(app, &AccessToken::new(format!("at-{app}")))
+            .await;
+    }
+
+    /// Drops `app`'s stored access token `token`.
+    async fn expire(&self, app: &str, token: &AccessToken) {
+        use crate::store::{TokenKey, TokenStore};
+        self.store
+            .drop_token(&TokenKey::Authorizer(appid(app)), token)
+            .await
+            .unwrap();
+    }
+
     fn instance(&self) -> Instance {
         let store = Arc::new(self.store.clone());
         let settings = TokenSettings {

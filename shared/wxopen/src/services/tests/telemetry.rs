@@ -2,7 +2,6 @@
 //! tests run on a current-thread runtime, so every task of a test records into its own).
 
 use super::*;
-use crate::store::{TokenKey, TokenStore};
 use crate::telemetry::{LEASE_WAIT, NEEDS_REAUTH, TICKET_AGE, TICKET_MISSING, TOKEN_REFRESHES};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
@@ -91,16 +90,8 @@ async fn renewals_reauthorizations_and_the_tickets_age_are_recorded() {
     let recorded = Recorded::default();
     let _local = metrics::set_default_local_recorder(&recorded);
     let w = World::new().await;
-    // The exchange's container remembers the token: another one must refresh it.
-    w.instance().authorized("wxmetrics", Timestamp::now()).await;
+    w.authorized_with_expired_token("wxmetrics").await;
     let i = w.instance();
-    w.store
-        .drop_token(
-            &TokenKey::Authorizer(appid("wxmetrics")),
-            &AccessToken::new("at-wxmetrics"),
-        )
-        .await
-        .unwrap();
     let refreshed = i
         .authorizers
         .token(&appid("wxmetrics"), None)
@@ -126,13 +117,8 @@ async fn renewals_reauthorizations_and_the_tickets_age_are_recorded() {
     assert_eq!(recorded.count(TICKET_MISSING), 0);
 
     // WeChat refuses the refresh token: one transition, however often it is asked again.
-    w.store
-        .drop_token(
-            &TokenKey::Authorizer(appid("wxmetrics")),
-            &refreshed.authorizer_access_token,
-        )
-        .await
-        .unwrap();
+    w.expire("wxmetrics", &refreshed.authorizer_access_token)
+        .await;
     w.wechat.refresh_refused.store(true, Ordering::SeqCst);
     let fresh = w.instance();
     fresh
@@ -159,14 +145,7 @@ async fn a_request_that_waits_for_another_instances_refresh_records_the_wait() {
     let recorded = Recorded::default();
     let _local = metrics::set_default_local_recorder(&recorded);
     let w = World::new().await;
-    w.instance().authorized("wxwaits", Timestamp::now()).await;
-    w.store
-        .drop_token(
-            &TokenKey::Authorizer(appid("wxwaits")),
-            &AccessToken::new("at-wxwaits"),
-        )
-        .await
-        .unwrap();
+    w.authorized_with_expired_token("wxwaits").await;
     // WeChat takes 20 ms to renew: the second container finds the first one's lease.
     let (a, b) = (Arc::new(w.instance()), Arc::new(w.instance()));
     let first = tokio::spawn(async move { a.authorizers.token(&appid("wxwaits"), None).await });

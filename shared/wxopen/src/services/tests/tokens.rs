@@ -3,23 +3,10 @@ use crate::store::{AuthorizerStore, TokenKey, TokenStore};
 use crate::tokens::{AuthorizerError, RefreshError};
 use wxopen_models::records::AuthorizerStatus;
 
-async fn authorized(w: &World, app: &str) {
-    let i = w.instance();
-    i.authorized(app, Timestamp::now()).await;
-    // Expire the token the exchange stored, so that the next request must refresh.
-    w.store
-        .drop_token(
-            &TokenKey::Authorizer(appid(app)),
-            &AccessToken::new(format!("at-{app}")),
-        )
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn concurrent_requests_on_two_instances_refresh_an_authorizer_token_once() {
     let w = World::new().await;
-    authorized(&w, "wxstorm").await;
+    w.authorized_with_expired_token("wxstorm").await;
     let (a, b) = (Arc::new(w.instance()), Arc::new(w.instance()));
     let mut tasks = Vec::new();
     for n in 0..32 {
@@ -47,7 +34,7 @@ async fn concurrent_requests_on_two_instances_refresh_an_authorizer_token_once()
 #[tokio::test]
 async fn a_refused_refresh_token_marks_needs_reauth_and_keeps_the_token() {
     let w = World::new().await;
-    authorized(&w, "wxrefused").await;
+    w.authorized_with_expired_token("wxrefused").await;
     w.wechat.refresh_refused.store(true, Ordering::SeqCst);
     let i = w.instance();
     let err = i
@@ -82,7 +69,7 @@ async fn a_refused_refresh_token_marks_needs_reauth_and_keeps_the_token() {
 #[tokio::test]
 async fn a_rotated_refresh_token_is_stored_before_the_access_token_is_handed_out() {
     let w = World::new().await;
-    authorized(&w, "wxrotate").await;
+    w.authorized_with_expired_token("wxrotate").await;
     w.wechat.rotate_refresh.store(true, Ordering::SeqCst);
     let grant = w
         .instance()
@@ -133,7 +120,7 @@ async fn a_refused_component_token_is_dropped_refetched_and_the_call_retried_onc
 #[tokio::test]
 async fn a_reported_token_is_dropped_only_while_it_is_still_the_stored_one() {
     let w = World::new().await;
-    authorized(&w, "wxreport").await;
+    w.authorized_with_expired_token("wxreport").await;
     let i = w.instance();
     let first = i.authorizers.token(&appid("wxreport"), None).await.unwrap();
     let stale = AccessToken::new("at-older");
@@ -195,7 +182,7 @@ async fn no_ticket_asks_wechat_to_push_one_once_across_instances() {
 #[tokio::test]
 async fn unknown_and_revoked_authorizers_get_named_errors_without_calling_wechat() {
     let w = World::new().await;
-    authorized(&w, "wxrevoked").await;
+    w.authorized_with_expired_token("wxrevoked").await;
     w.store
         .revoke_authorizer(&appid("wxrevoked"), Timestamp::now(), Timestamp::now())
         .await
