@@ -106,7 +106,7 @@ impl StubWeChat {
     pub async fn start() -> Self {
         let state = Arc::new(StubState::default());
         let app = Router::new()
-            .route("/cgi-bin/component/{endpoint}", post(handle))
+            .route("/cgi-bin/component/{*endpoint}", post(handle))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -231,7 +231,9 @@ fn default_reply(endpoint: &str, body: &Value, n: u64) -> Reply {
             "option_name": field("option_name"),
             "option_value": "1"
         })),
-        "api_set_authorizer_option" => Reply::json(json!({"errcode": 0, "errmsg": "ok"})),
+        "api_set_authorizer_option" | "clear_quota/v2" => {
+            Reply::json(json!({"errcode": 0, "errmsg": "ok"}))
+        }
         _ => Reply::json(json!({"errcode": 40066, "errmsg": "invalid url"})),
     }
 }

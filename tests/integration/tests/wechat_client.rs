@@ -337,6 +337,39 @@ async fn a_code_exchange_whose_answer_was_lost_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn a_quota_reset_carries_the_secret_without_a_token_and_a_lost_answer_is_not_sent_again() {
+    // Each reset spends one of the month's ten: a replay after a lost answer would spend two.
+    let stub = StubWeChat::start().await;
+    let ok = Reply::json(serde_json::json!({"errcode": 0, "errmsg": "ok"}));
+    stub.script(
+        "clear_quota/v2",
+        [ok.clone().after(Duration::from_secs(2)), ok],
+    );
+    let request = ClearQuotaRequest {
+        component_appid: component(),
+        appsecret: Secret::new("app-secret"),
+        appid: Some(authorizer()),
+    };
+    let c = client(&stub);
+    let err = c.clear_quota(&request).await.unwrap_err();
+    assert_eq!(
+        err,
+        WeChatError::Timeout {
+            endpoint: "clear_quota/v2",
+            attempts: 1
+        }
+    );
+    assert_eq!(stub.calls("clear_quota/v2"), 1);
+    c.clear_quota(&request).await.unwrap();
+    let sent = &stub.requests()[1];
+    assert!(sent.query.is_empty(), "no token: {:?}", sent.query);
+    assert_eq!(
+        sent.body,
+        serde_json::json!({"component_appid": "wx_component_appid", "appsecret": "app-secret", "appid": authorizer().as_str()})
+    );
+}
+
+#[tokio::test]
 async fn non_json_and_empty_success_bodies_are_named_errors() {
     let stub = StubWeChat::start().await;
     stub.script(
