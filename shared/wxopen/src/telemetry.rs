@@ -5,6 +5,7 @@
 //! format, one JSON line per label set on stdout after each invocation, dimensioned by
 //! `Function`); without a recorder (tests of the core) recording costs nothing.
 
+use crate::store::TokenKey;
 use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use std::time::Duration;
 
@@ -32,21 +33,11 @@ pub const NEEDS_REAUTH: &str = "NeedsReauthTransitions";
 /// Milliseconds a request waited for another instance's refresh lease, labelled `Kind`.
 pub const LEASE_WAIT: &str = "RefreshLeaseWait";
 
-/// Which token a refresh metric is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// The component access token.
-    Component,
-    /// An authorizer's access token.
-    Authorizer,
-}
-
-impl TokenKind {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Component => "component",
-            Self::Authorizer => "authorizer",
-        }
+/// The `Kind` label of a token's metrics: `component` or `authorizer` (never the AppID).
+fn kind(key: &TokenKey) -> &'static str {
+    match key {
+        TokenKey::Component => "component",
+        TokenKey::Authorizer(_) => "authorizer",
     }
 }
 
@@ -77,9 +68,9 @@ pub fn describe() {
 }
 
 /// A token renewal ended.
-pub fn token_refresh(kind: TokenKind, refreshed: bool) {
+pub fn token_refresh(key: &TokenKey, refreshed: bool) {
     let outcome = if refreshed { "refreshed" } else { "failed" };
-    counter!(TOKEN_REFRESHES, "Kind" => kind.label(), "Outcome" => outcome).increment(1);
+    counter!(TOKEN_REFRESHES, "Kind" => kind(key), "Outcome" => outcome).increment(1);
 }
 
 /// WeChat answered `errcode`.
@@ -111,7 +102,7 @@ pub fn needs_reauth() {
     counter!(NEEDS_REAUTH).increment(1);
 }
 
-/// A request waited `waited` for another instance's refresh of a `kind` token.
-pub fn lease_wait(kind: TokenKind, waited: Duration) {
-    histogram!(LEASE_WAIT, "Kind" => kind.label()).record(waited.as_secs_f64() * 1000.0);
+/// A request waited `waited` for another instance's refresh of `key`.
+pub fn lease_wait(key: &TokenKey, waited: Duration) {
+    histogram!(LEASE_WAIT, "Kind" => kind(key)).record(waited.as_secs_f64() * 1000.0);
 }

@@ -253,7 +253,7 @@ impl TokenManager {
         let mut slept = false;
         let token = self.wait_for(key, margin, started, &mut slept).await;
         if slept {
-            crate::telemetry::lease_wait(renew::kind(key), started.elapsed());
+            crate::telemetry::lease_wait(key, started.elapsed());
         }
         token
     }

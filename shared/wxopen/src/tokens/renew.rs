@@ -8,7 +8,7 @@ use crate::store::rules::{usable, Unusable};
 use crate::store::{
     AuthorizerTokenWrite, CachedToken, StoredTicket, TokenKey, TokenSlot, TokenWrite,
 };
-use crate::telemetry::{self, TokenKind};
+use crate::telemetry;
 use crate::wechat::WeChatError;
 use std::time::Duration;
 use wxopen_models::api::{
@@ -25,14 +25,6 @@ struct Renewed {
     /// For an authorizer: the version the refresh started from, a replaced refresh token, and
     /// the permission ids for the history item.
     authorizer: Option<(u64, Option<RefreshToken>, Vec<PermissionId>)>,
-}
-
-/// Which kind of token `key` names, for the metrics.
-pub(super) fn kind(key: &TokenKey) -> TokenKind {
-    match key {
-        TokenKey::Component => TokenKind::Component,
-        TokenKey::Authorizer(_) => TokenKind::Authorizer,
-    }
 }
 
 fn unusable(appid: &AuthorizerAppid, why: Unusable) -> ServiceError {
@@ -98,7 +90,7 @@ impl TokenManager {
         let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) => {
-                telemetry::token_refresh(kind(key), false);
+                telemetry::token_refresh(key, false);
                 self.release(key).await;
                 return Err(e);
             }
@@ -120,7 +112,7 @@ impl TokenManager {
         };
         match self.store.write_token(key, &write).await {
             Ok(true) => {
-                telemetry::token_refresh(kind(key), true);
+                telemetry::token_refresh(key, true);
                 let expires_at = renewed.token.expires_at.secs();
                 match key {
                     TokenKey::Component => {
@@ -151,7 +143,7 @@ impl TokenManager {
                 }
             }
             Err(e) => {
-                telemetry::token_refresh(kind(key), false);
+                telemetry::token_refresh(key, false);
                 self.release(key).await;
                 Err(e.into())
             }
