@@ -1,22 +1,70 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, then checks formatting,
-# lints with warnings as errors, and runs every test against real loopback components.
+# lints with warnings as errors, runs every test against real loopback components, and proves
+# that every function cross-compiles and links for Lambda. Prints each step's duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cfn-lint template.yaml"
-.venv/bin/cfn-lint template.yaml
-echo "== sam validate --lint"
-SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
-echo "== cargo test"
-scripts/with-local-aws.sh cargo test --workspace --locked
-echo "== browser test (make dev's stack, Debian's chromium)"
-scripts/setup-e2e.sh
-(cd tests/e2e && node --test --test-concurrency=1)
-echo "== release build of every function for Lambda (arm64)"
-scripts/build-lambdas.sh
+started=${SECONDS}
+timings=()
+summary() {
+  local rc=$?
+  trap - EXIT
+  echo "== step times"
+  for line in "${timings[@]}"; do echo "  ${line}"; done
+  printf '  %-44s %5d s\n' "total" "$((SECONDS - started))"
+  exit "${rc}"
+}
+trap summary EXIT
+
+# step NAME COMMAND...: runs one step and records how long it took.
+step() {
+  local name=$1 t0=${SECONDS}
+  shift
+  echo "== ${name}"
+  "$@"
+  timings+=("$(printf '%-44s %5d s' "${name}" "$((SECONDS - t0))")")
+}
+
+step "setup (Rust components, venv, DynamoDB Local)" scripts/setup.sh
+
+# The browser's packages come from apt and npm: fetched while the Rust steps keep the cores busy.
+mkdir -p target
+e2e_log=target/setup-e2e.log
+scripts/setup-e2e.sh >"${e2e_log}" 2>&1 &
+e2e_setup=$!
+
+step "cargo fmt --check" cargo fmt --all -- --check
+
+# Clippy's lints as errors, in the same compilation that builds the tests: clippy-driver is rustc
+# with the lints added, so as the workspace's compiler it lints every target that
+# `cargo clippy --workspace --all-targets -- -D warnings` lints while producing the test binaries,
+# instead of type-checking the whole dependency tree a second time. Exported, so the builds below
+# (cargo lambda watch's, make dev's, the cross-build) see the same compiler and reuse the output.
+RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
+export RUSTC_WORKSPACE_WRAPPER
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "cargo build --all-targets (clippy's lints as errors)" \
+  cargo build --workspace --all-targets --locked
+# The functions as `cargo lambda watch` builds them (`cargo run --bin <name>`: the functions' own
+# features, not the tests'), once, before the tests that start it race for the build lock.
+function_bins=()
+for dir in functions/*/; do function_bins+=(--bin "$(basename "${dir}")"); done
+step "function binaries as cargo lambda watch runs them" cargo build --locked "${function_bins[@]}"
+step "cfn-lint template.yaml" .venv/bin/cfn-lint template.yaml
+step "sam validate --lint" env SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint \
+  --template template.yaml --region us-east-1
+step "cargo test (DynamoDB Local, moto)" scripts/with-local-aws.sh cargo test --workspace --locked
+
+wait_e2e_setup() {
+  if ! wait "${e2e_setup}"; then
+    echo "installing the browser test's packages failed; its log:" >&2
+    cat "${e2e_log}" >&2
+    return 1
+  fi
+  cat "${e2e_log}"
+}
+step "browser test packages (chromium, playwright-core)" wait_e2e_setup
+step "browser test (make dev's stack, Debian's chromium)" \
+  bash -c 'cd tests/e2e && node --test --test-concurrency=1'
+step "every function cross-built and linked for Lambda" scripts/build-lambdas.sh --check
