@@ -14,7 +14,8 @@ DEV_PORT="${DEV_PORT:-9000}"
 SIM_PORT="${SIM_PORT:-9100}"
 DYNAMODB_PORT="${DYNAMODB_PORT:-9200}"
 MOTO_PORT="${MOTO_PORT:-9300}"
-state_dir=.dev
+# One folder per stack, so that two stacks on other ports keep their logs apart.
+state_dir=".dev/${DEV_PORT}"
 mkdir -p "${state_dir}"
 
 log() { printf '[dev] %s\n' "$*" >&2; }
@@ -31,12 +32,19 @@ wait_port() {
   done
 }
 
-for port in "${DEV_PORT}" "${SIM_PORT}" "${DYNAMODB_PORT}" "${MOTO_PORT}"; do
-  if ! port_free "${port}"; then
-    log "port ${port} is in use: stop what uses it (an earlier make dev?) or set DEV_PORT, SIM_PORT, DYNAMODB_PORT, MOTO_PORT"
+busy=()
+for pair in "DEV_PORT=${DEV_PORT}" "SIM_PORT=${SIM_PORT}" "DYNAMODB_PORT=${DYNAMODB_PORT}" "MOTO_PORT=${MOTO_PORT}"; do
+  port=${pair#*=}
+  if ! [[ "${port}" =~ ^[0-9]+$ ]] || [ "${port}" -lt 1 ] || [ "${port}" -gt 65535 ]; then
+    log "${pair%%=*} must be a port number (1-65535), not '${port}'"
     exit 1
   fi
+  if ! port_free "${port}"; then busy+=("${pair}"); fi
 done
+if [ "${#busy[@]}" -gt 0 ]; then
+  log "in use: ${busy[*]}: stop what uses them (an earlier make dev?) or set other ports for them"
+  exit 1
+fi
 
 scripts/setup.sh
 
@@ -45,15 +53,17 @@ groups=()
 cleanup() {
   # Stop first, talk after: when Ctrl-C also killed a pipe reader (`make dev | tee`), any
   # write would raise SIGPIPE and end this script before it stopped anything.
+  local rc=$?
   trap '' PIPE
   trap - EXIT INT TERM HUP
   if [ "${#groups[@]}" -gt 0 ]; then
+    log "stopping everything make dev started" || true
     for pgid in "${groups[@]}"; do kill -TERM -- "-${pgid}" 2>/dev/null || true; done
     sleep 1
     for pgid in "${groups[@]}"; do kill -KILL -- "-${pgid}" 2>/dev/null || true; done
-    log "stopped" 2>/dev/null || true
+    log "stopped" || true
   fi
-  exit 0
+  exit "${rc}"
 }
 trap cleanup EXIT INT TERM HUP
 start() {
@@ -83,9 +93,61 @@ export AUTH_STATE_SECRET="${AUTH_STATE_SECRET:-$(python3 -c 'import secrets; pri
 functions_url="http://127.0.0.1:${DEV_PORT}/lambda-url"
 table=wxopen-dev
 bus=wxopen-dev
+if [ "${use_simulator}" = 1 ]; then
+  api_base="http://127.0.0.1:${SIM_PORT}"
+  page_base="${api_base}"
+else
+  api_base="${WECHAT_API_BASE}"
+  page_base="${WECHAT_AUTH_PAGE_BASE:-https://mp.weixin.qq.com}"
+fi
 
-log "building the functions and the simulator"
-cargo build --workspace --bins --quiet
+# The functions' environment (as the template sets it on Lambda).
+function_env=(
+  "WECHAT_COMPONENT_APPID=${WECHAT_COMPONENT_APPID}"
+  "WECHAT_COMPONENT_APPSECRET=${WECHAT_COMPONENT_APPSECRET}"
+  "WECHAT_MSG_TOKEN=${WECHAT_MSG_TOKEN}"
+  "WECHAT_ENCODING_AES_KEY=${WECHAT_ENCODING_AES_KEY}"
+  "WECHAT_API_BASE=${api_base}"
+  "WECHAT_AUTH_PAGE_BASE=${page_base}"
+  "TABLE_NAME=${table}"
+  "AUTH_CALLBACK_URL=${AUTH_CALLBACK_URL:-${functions_url}/callback}"
+  "AUTH_STATE_SECRET=${AUTH_STATE_SECRET}"
+  "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}"
+  "AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:${MOTO_PORT}"
+  "EVENT_BUS_NAME=${bus}"
+  "AWS_REGION=us-east-1"
+  "AWS_ACCESS_KEY_ID=testing"
+  "AWS_SECRET_ACCESS_KEY=testing"
+)
+for name in WECHAT_ENCODING_AES_KEY_PREVIOUS AUTH_SUCCESS_URL AUTH_SUCCESS_SIGNING_KEY; do
+  if [ -n "${!name:-}" ]; then function_env+=("${name}=${!name}"); fi
+done
+
+# The simulator, and the functions as `cargo lambda watch` builds them (`cargo run --bin`, the
+# functions' own features), so that watch starts each one without compiling.
+log "building the functions and the simulator (the first time takes a few minutes)"
+function_names=()
+function_bins=()
+for dir in functions/*/; do
+  function_names+=("$(basename "${dir}")")
+  function_bins+=(--bin "$(basename "${dir}")")
+done
+cargo build --quiet --locked -p wechat-sim --bin wechat-sim
+cargo build --quiet --locked "${function_bins[@]}"
+
+# Every function reads its configuration as at a cold start and says what is wrong, before
+# anything is started: a bad setting fails here, naming the variable.
+declare -A refused=()
+for name in "${function_names[@]}"; do
+  if ! out=$(env "${function_env[@]}" "target/debug/${name}" --check-config 2>&1 >/dev/null); then
+    refused["${out}"]+="${refused[${out}]:+, }${name}"
+  fi
+done
+if [ "${#refused[@]}" -gt 0 ]; then
+  for reason in "${!refused[@]}"; do log "${reason} (${refused[${reason}]} cannot start)"; done
+  log "fix the variables above and run make dev again"
+  exit 1
+fi
 
 start dynamodb scripts/dynamodb-local.sh "${DYNAMODB_PORT}"
 wait_port "${DYNAMODB_PORT}" "DynamoDB Local" 60
@@ -98,36 +160,22 @@ if [ "${use_simulator}" = 1 ]; then
     SIM_MESSAGES_URL="${functions_url}/messages/\$APPID\$" \
     start wechat-sim target/debug/wechat-sim
   wait_port "${SIM_PORT}" "the WeChat simulator" 30
-  api_base="http://127.0.0.1:${SIM_PORT}"
-  page_base="${api_base}"
-else
-  api_base="${WECHAT_API_BASE}"
-  page_base="${WECHAT_AUTH_PAGE_BASE:-https://mp.weixin.qq.com}"
 fi
 
 env_args=()
-for pair in \
-  "WECHAT_COMPONENT_APPID=${WECHAT_COMPONENT_APPID}" \
-  "WECHAT_COMPONENT_APPSECRET=${WECHAT_COMPONENT_APPSECRET}" \
-  "WECHAT_MSG_TOKEN=${WECHAT_MSG_TOKEN}" \
-  "WECHAT_ENCODING_AES_KEY=${WECHAT_ENCODING_AES_KEY}" \
-  "WECHAT_API_BASE=${api_base}" \
-  "WECHAT_AUTH_PAGE_BASE=${page_base}" \
-  "TABLE_NAME=${table}" \
-  "AUTH_CALLBACK_URL=${AUTH_CALLBACK_URL:-${functions_url}/callback}" \
-  "AUTH_STATE_SECRET=${AUTH_STATE_SECRET}" \
-  "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}" \
-  "AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:${MOTO_PORT}" \
-  "EVENT_BUS_NAME=${bus}" \
-  "AWS_REGION=us-east-1" \
-  "AWS_ACCESS_KEY_ID=testing" \
-  "AWS_SECRET_ACCESS_KEY=testing"; do
-  env_args+=(--env-var "${pair}")
-done
-if [ -n "${AUTH_SUCCESS_URL:-}" ]; then env_args+=(--env-var "AUTH_SUCCESS_URL=${AUTH_SUCCESS_URL}"); fi
-
-start functions .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "${DEV_PORT}" "${env_args[@]}"
+for pair in "${function_env[@]}"; do env_args+=(--env-var "${pair}"); done
+# Plain text in the log: no colour codes from cargo or the emulator.
+NO_COLOR=1 CARGO_TERM_COLOR=never start functions .venv/bin/cargo-lambda lambda watch \
+  --invoke-address 127.0.0.1 --invoke-port "${DEV_PORT}" "${env_args[@]}"
 wait_port "${DEV_PORT}" "cargo lambda watch" 120
+
+# A function that fails at its cold start anyway (a panic, say) stops the stack with its own
+# words on screen, rather than leaving a "Ready" whose requests never answer.
+setsid bash -c '
+  until line=$(grep -m1 -E "configuration error|panicked at" "$1"); do sleep 0.5; done
+  printf "[dev] a function could not start: %s\n[dev] its log: %s\n" "${line}" "$1" >&2
+  kill -TERM "$2"' watcher "${state_dir}/functions.log" "$$" &
+groups+=("$!")
 start_shown events env PYTHONPATH=scripts .venv/bin/python scripts/dev_events.py \
   "http://127.0.0.1:${DYNAMODB_PORT}" "http://127.0.0.1:${MOTO_PORT}" "${table}" "${bus}" "${functions_url}"
 
@@ -149,7 +197,8 @@ cat <<MSG
 
     ${functions_url}/authorize
 
-  Functions: ${functions_url}/<name>   (cargo lambda invoke <name> --invoke-port ${DEV_PORT} --data-ascii '{...}')
+  Functions: ${functions_url}/<name>
+    .venv/bin/cargo-lambda lambda invoke <name> --invoke-address 127.0.0.1 --invoke-port ${DEV_PORT} --data-ascii '{...}'
   WeChat simulator: http://127.0.0.1:${SIM_PORT}/_sim/status     Logs: ${state_dir}/
   WeChat's release test against the message URL (a random group, or {"group": 1..5}):
     curl -s -X POST -H 'content-type: application/json' -d '{}' http://127.0.0.1:${SIM_PORT}/_sim/release-test

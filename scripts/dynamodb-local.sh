@@ -11,4 +11,4 @@ fi
 # The heap is bounded so that a large bench leaves room for everything else on the machine.
 exec java -Xmx4g -Djava.library.path="${lib}" -cp "${lib}/*" \
   software.amazon.dynamodb.services.local.main.ServerRunner \
-  -inMemory -port "$1"
+  -inMemory -disableTelemetry -port "$1"

@@ -7,7 +7,9 @@ use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     wxopen_lambda::wiring::init_tracing();
     wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
-    let notifier = wxopen_lambda::wiring::notifier().await?;
+    let built = wxopen_lambda::wiring::notifier().await;
+    wxopen_lambda::wiring::exit_if_checking_config(&built);
+    let notifier = built?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let notifier = notifier.clone();
         wxopen_lambda::telemetry::flushed(async move {

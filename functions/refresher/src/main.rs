@@ -8,7 +8,9 @@ use wxopen::clock::Timestamp;
 async fn main() -> Result<(), Error> {
     wxopen_lambda::wiring::init_tracing();
     wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
-    let refresher = wxopen_lambda::wiring::refresher().await?;
+    let built = wxopen_lambda::wiring::refresher().await;
+    wxopen_lambda::wiring::exit_if_checking_config(&built);
+    let refresher = built?;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let refresher = refresher.clone();
         let deadline = Timestamp::from_millis(event.context.deadline as i64);

@@ -23,7 +23,9 @@ macro_rules! http_main {
         async fn main() -> Result<(), $crate::lambda_http::Error> {
             $crate::wiring::init_tracing();
             $crate::telemetry::init(env!("CARGO_PKG_NAME"));
-            let service = $build.await?;
+            let built = $build.await;
+            $crate::wiring::exit_if_checking_config(&built);
+            let service = built?;
             $crate::lambda_http::run($crate::lambda_http::service_fn(move |req| {
                 let service = service.clone();
                 $crate::telemetry::flushed(async move { $handle(&service, req).await })

@@ -77,6 +77,24 @@ fn logged<T>(result: Result<T, ConfigError>) -> Result<T, ConfigError> {
     result
 }
 
+/// `<function> --check-config`: after building the function's service from the environment as a
+/// cold start does, exits at once: 0 when it was built, 1 with the reason on stderr (it names
+/// the variable) when not. `make dev` runs it for every function before starting anything, so
+/// a bad setting fails in seconds instead of at the first invocation. Without the argument this
+/// returns and the function runs.
+pub fn exit_if_checking_config<T, E: std::fmt::Display>(built: &Result<T, E>) {
+    if std::env::args().nth(1).as_deref() != Some("--check-config") {
+        return;
+    }
+    match built {
+        Ok(_) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }
+    }
+}
+
 /// Reads the environment and builds the core with production settings.
 pub async fn core() -> Result<Core, ConfigError> {
     let sdk = wxopen::aws::load_sdk_config().await;
