@@ -139,6 +139,25 @@ test('both accounts authorize in a real browser and are then served', async () =
   }
 });
 
+test("the README's make dev commands work verbatim against the running stack", () => {
+  // Every command of the README's "What you see with make dev" section, on this stack's ports.
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.split('### What you see with `make dev`')[1].split('\n### ')[0];
+  const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].split('\n'))
+    .filter((line) => line.startsWith('.venv/bin/cargo-lambda ') || line.startsWith('curl '));
+  assert.ok(commands.length >= 4, `commands found in the README: ${commands.join('\n')}`);
+  for (const command of commands) {
+    const onStack = command.replaceAll('9000', String(ports.DEV_PORT)).replaceAll('9100', String(ports.SIM_PORT));
+    const out = execFileSync('bash', ['-c', onStack], { cwd: root, encoding: 'utf8' });
+    if (command.includes('authorizer_appid') || command.includes('/authorizer-info/')) {
+      assert.equal(JSON.parse(out).authorizer_appid, accounts[0].appid, `${command} answered ${out}`);
+    } else {
+      assert.equal(JSON.parse(out).passed, true, `${command} answered ${out}`);
+    }
+  }
+});
+
 test('an administrator whose browser prefers Chinese reads the result page in Chinese', async () => {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -159,3 +178,22 @@ test('an administrator whose browser prefers Chinese reads the result page in Ch
     await browser.close();
   }
 });
+
+// A bad setting ends make dev within seconds, naming the variable, before anything is started.
+for (const [name, value] of [['WECHAT_ENCODING_AES_KEY', 'short'], ['WECHAT_API_BASE', 'not-a-url']]) {
+  test(`make dev with a malformed ${name} stops within 10 s and names it`, async () => {
+    const env = { ...process.env, [name]: value };
+    for (const port of ['DEV_PORT', 'SIM_PORT', 'DYNAMODB_PORT', 'MOTO_PORT']) env[port] = String(await freePort());
+    const started = Date.now();
+    const child = spawn('bash', ['scripts/dev.sh'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    const [code] = await once(child, 'exit');
+    const elapsed = Date.now() - started;
+    assert.notEqual(code, 0, output);
+    assert.ok(elapsed < 10_000, `make dev took ${elapsed} ms to refuse ${name}:\n${output}`);
+    assert.match(output, new RegExp(`${name} is malformed`), output);
+    assert.doesNotMatch(output, /Ready/, output);
+  });
+}
