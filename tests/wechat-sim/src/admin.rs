@@ -5,6 +5,7 @@ use crate::state::Fault;
 use crate::Shared;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use wxopen::clock::now_secs;
@@ -30,14 +31,55 @@ pub async fn seed(State(shared): State<Shared>, Json(body): Json<Value>) -> Json
     Json(json!({"authorized_count": total}))
 }
 
-/// `POST /_sim/faults` `{"endpoint", "errcode"?, "delay_ms"?, "count"}`: the next `count` calls
-/// of `endpoint` fail with `errcode` and/or wait `delay_ms`.
-pub async fn add_fault(State(shared): State<Shared>, Json(fault): Json<Fault>) -> StatusCode {
+/// The endpoints the simulator counts, and so can fail: WeChat's component APIs by name, and
+/// the account APIs it serves by path. Any other account API is `account:<path>`.
+const FAULT_ENDPOINTS: &[&str] = &[
+    "api_component_token",
+    "api_create_preauthcode",
+    "api_query_auth",
+    "api_authorizer_token",
+    "api_get_authorizer_info",
+    "api_get_authorizer_list",
+    "api_get_authorizer_option",
+    "api_set_authorizer_option",
+    "api_start_push_ticket",
+    "clear_quota",
+    "message/custom/send",
+    "wxa/getwxacode",
+    "sns/component/jscode2session",
+    "sns/oauth2/component/access_token",
+];
+
+/// Why a fault cannot be queued: one that would never fire is refused, not kept silently.
+fn refusal(fault: &Fault) -> Option<String> {
     if fault.count == 0 {
-        return StatusCode::BAD_REQUEST;
+        return Some("count must be at least 1".to_owned());
+    }
+    if fault.errcode.is_none() && fault.delay_ms.is_none() {
+        return Some("give an errcode, a delay_ms, or both".to_owned());
+    }
+    let account_path = fault.endpoint.strip_prefix("account:");
+    if FAULT_ENDPOINTS.contains(&fault.endpoint.as_str())
+        || account_path.is_some_and(|p| !p.is_empty() && !p.starts_with('/'))
+    {
+        return None;
+    }
+    Some(format!(
+        "unknown endpoint {:?}: one of {} or account:<path> (e.g. account:cgi-bin/user/info)",
+        fault.endpoint,
+        FAULT_ENDPOINTS.join(", ")
+    ))
+}
+
+/// `POST /_sim/faults` `{"endpoint", "errcode"?, "delay_ms"?, "count"}`: the next `count` calls
+/// of `endpoint` fail with `errcode` and/or wait `delay_ms`. 400 with the reason for a fault
+/// that would never fire (an unknown endpoint, no effect, no count).
+pub async fn add_fault(State(shared): State<Shared>, Json(fault): Json<Fault>) -> Response {
+    if let Some(reason) = refusal(&fault) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": reason}))).into_response();
     }
     shared.lock().unwrap().add_fault(fault);
-    StatusCode::NO_CONTENT
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /_sim/expire-codes`: every issued authorization code expires now.
@@ -150,5 +192,47 @@ pub async fn refuse_token(State(shared): State<Shared>, Json(body): Json<Value>)
     match body["authorizer_appid"].as_str() {
         Some(appid) if state.refuse_authorizer_token(appid) => StatusCode::NO_CONTENT,
         _ => StatusCode::NOT_FOUND,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(endpoint: &str, errcode: Option<i64>, count: u32) -> Fault {
+        Fault {
+            endpoint: endpoint.to_owned(),
+            errcode,
+            delay_ms: None,
+            count,
+        }
+    }
+
+    #[test]
+    fn faults_that_would_fire_are_queued() {
+        for endpoint in [
+            "api_query_auth",
+            "message/custom/send",
+            "account:cgi-bin/user/info",
+        ] {
+            assert_eq!(refusal(&fault(endpoint, Some(-1), 2)), None, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn faults_that_would_never_fire_are_refused_with_the_reason() {
+        let unknown = refusal(&fault("api_query_authh", Some(-1), 1)).unwrap();
+        assert!(
+            unknown.contains("unknown endpoint \"api_query_authh\"")
+                && unknown.contains("api_query_auth,"),
+            "{unknown}"
+        );
+        assert!(refusal(&fault("account:", Some(-1), 1)).is_some());
+        assert!(refusal(&fault("api_query_auth", Some(-1), 0))
+            .unwrap()
+            .contains("count"));
+        assert!(refusal(&fault("api_query_auth", None, 1))
+            .unwrap()
+            .contains("errcode"));
     }
 }
