@@ -3,8 +3,8 @@
 
 use super::expr::{n, names, s, Item};
 use super::items::{
-    authorizer_sk, code_sk, parse_authorizer, parse_history, parse_record, pending_ext_sk,
-    AuthorizerItem, AUTHORIZER_PREFIX, PUBLIC_ATTRIBUTES,
+    authorizer_sk, code_sk, parse_authorizer, parse_history, parse_record, AuthorizerItem,
+    AUTHORIZER_PREFIX, PUBLIC_ATTRIBUTES,
 };
 use super::{unavailable, DynamoStore, MAX_WRITE_ATTEMPTS};
 use crate::clock::Timestamp;
@@ -21,22 +21,6 @@ use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryEntry, H
 use wxopen_models::AuthorizerAppid;
 
 impl DynamoStore {
-    /// An item with a TTL, `None` once it has expired: TTL deletion is lazy, so an expired
-    /// item may still be read.
-    async fn get_unexpired(
-        &self,
-        sk: &str,
-        operation: &'static str,
-    ) -> Result<Option<super::Attrs>, StoreError> {
-        let Some(map) = self.get(sk.to_owned(), operation).await? else {
-            return Ok(None);
-        };
-        let expired = Item { key: sk, map: &map }
-            .opt_i64("expires_at")?
-            .is_some_and(|e| e < Timestamp::now().secs());
-        Ok((!expired).then_some(map))
-    }
-
     /// The write of a recovery: a put for an authorizer not stored, else an update
     /// conditional on the version the decision was made on.
     fn recovery_write(
@@ -246,17 +230,7 @@ impl AuthorizerStore for DynamoStore {
     }
 
     async fn exchanged_code(&self, code_hash: &str) -> Result<Option<AuthorizerAppid>, StoreError> {
-        let sk = code_sk(code_hash);
-        let Some(map) = self.get_unexpired(&sk, "read an exchanged code").await? else {
-            return Ok(None);
-        };
-        let item = Item {
-            key: &sk,
-            map: &map,
-        };
-        AuthorizerAppid::parse(item.req_s("appid")?)
-            .map(Some)
-            .map_err(|e| item.corrupt(e.to_string()))
+        self.read_exchanged_code(code_hash).await
     }
 
     async fn save_pending_ext(
@@ -265,25 +239,11 @@ impl AuthorizerStore for DynamoStore {
         ext: &str,
         until: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut item = self.item_key(pending_ext_sk(pre_auth_hash));
-        item.insert("ext".into(), s(ext));
-        item.insert("expires_at".into(), n(until.secs()));
-        self.put(item, "remember the ext of an authorization").await
+        self.write_pending_ext(pre_auth_hash, ext, until).await
     }
 
     async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError> {
-        let sk = pending_ext_sk(pre_auth_hash);
-        match self
-            .get_unexpired(&sk, "read the ext of an authorization")
-            .await?
-        {
-            Some(map) => Item {
-                key: &sk,
-                map: &map,
-            }
-            .opt_s("ext"),
-            None => Ok(None),
-        }
+        self.read_pending_ext(pre_auth_hash).await
     }
 }
 

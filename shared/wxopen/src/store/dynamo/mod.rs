@@ -11,6 +11,7 @@
 //! | ticket request       | `component#<component>`            | `ticket_request` (TTL) |
 
 mod authorizers;
+mod codes;
 mod expr;
 mod items;
 mod reconcile;
