@@ -3,14 +3,16 @@
 //! re-read. One algorithm ([`TokenManager::token`]) serves both kinds of token; only how a
 //! token is renewed differs (see `renew.rs`).
 
+mod appsecret;
 mod component_api;
 mod memory;
 mod passthrough;
+mod refused;
 mod renew;
 
 pub use crate::error::{AuthorizerError, RefreshError};
+pub use appsecret::TICKET_REQUEST_INTERVAL;
 pub use component_api::ComponentApi;
-pub use renew::TICKET_REQUEST_INTERVAL;
 
 use memory::MemoryEntry;
 
@@ -19,11 +21,11 @@ use crate::error::ServiceError;
 use crate::clock::Timestamp;
 use crate::store::rules::lease_is_free;
 use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenSlot, TokenStore};
-use crate::wechat::{WeChatApi, WeChatError};
+use crate::wechat::WeChatApi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, Secret};
+use wxopen_models::{AuthorizerAppid, ComponentAppid, Secret};
 
 /// Timing of refreshes and waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,71 +147,10 @@ impl TokenManager {
             .and_then(|slot| slot.token))
     }
 
-    /// Calls WeChat with the component token; on an invalid-token answer the token is dropped
-    /// (only if it is still the stored one), a new one fetched, and the call retried once.
-    /// (The call takes the token by value so that its future is `Send` for any caller.)
-    pub async fn with_component_token<T, F, Fut>(&self, call: F) -> Result<T, ServiceError>
-    where
-        F: Fn(AccessToken) -> Fut,
-        Fut: std::future::Future<Output = Result<T, WeChatError>>,
-    {
-        let token = self.component_token().await?;
-        match call(token.token.clone()).await {
-            Err(e) if e.is_token_invalid() => {
-                self.invalidate(&TokenKey::Component, &token.token).await?;
-                let token = self.component_token().await?;
-                Ok(call(token.token).await?)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// Calls WeChat with an authorizer's access token; on an invalid-token answer that token is
-    /// dropped (only if it is still the stored one), a new one fetched, and the call retried
-    /// once.
-    pub async fn with_authorizer_token<T, F, Fut>(
-        &self,
-        appid: &AuthorizerAppid,
-        call: F,
-    ) -> Result<T, ServiceError>
-    where
-        F: Fn(AccessToken) -> Fut,
-        Fut: std::future::Future<Output = Result<T, WeChatError>>,
-    {
-        let key = TokenKey::Authorizer(appid.clone());
-        let token = self.authorizer_token(appid).await?;
-        match call(token.token.clone()).await {
-            Err(e) if e.is_token_invalid() => {
-                self.invalidate(&key, &token.token).await?;
-                let token = self.authorizer_token(appid).await?;
-                Ok(call(token.token).await?)
-            }
-            other => Ok(other?),
-        }
-    }
-
     /// Remembers a token this container has just stored (the exchange's), so that the next
     /// request for it costs no read.
     pub fn remember_authorizer(&self, appid: &AuthorizerAppid, token: &CachedToken) {
         self.remember(&TokenKey::Authorizer(appid.clone()), token);
-    }
-
-    /// Drops a token if it is still `failed` (WeChat said 40001/40014/42001), here and in the
-    /// store.
-    pub async fn invalidate(
-        &self,
-        key: &TokenKey,
-        failed: &AccessToken,
-    ) -> Result<(), ServiceError> {
-        {
-            let mut memory = self.memory.lock().expect("memory cache lock");
-            if memory.get(key).is_some_and(|e| &e.token.token == failed) {
-                memory.remove(key);
-            }
-        }
-        let dropped = self.store.drop_token(key, failed).await?;
-        tracing::info!(token = %key, dropped, "token reported invalid");
-        Ok(())
     }
 
     /// Forgets whatever this container remembers for `appid` (after a revocation). Other

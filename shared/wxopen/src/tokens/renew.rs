@@ -5,19 +5,12 @@
 use super::{AuthorizerError, RefreshError, ServiceError, TokenManager};
 use crate::clock::Timestamp;
 use crate::store::rules::{usable, Unusable};
-use crate::store::{
-    AuthorizerTokenWrite, CachedToken, StoredTicket, TokenKey, TokenSlot, TokenWrite,
-};
+use crate::store::{AuthorizerTokenWrite, CachedToken, TokenKey, TokenSlot, TokenWrite};
 use crate::telemetry;
 use crate::wechat::WeChatError;
 use std::time::Duration;
-use wxopen_models::api::{
-    AuthorizerTokenRequest, ClearQuotaRequest, ComponentTokenRequest, StartPushTicketRequest,
-};
+use wxopen_models::api::{AuthorizerTokenRequest, ComponentTokenRequest};
 use wxopen_models::{AuthorizerAppid, PermissionId, RefreshToken};
-
-/// How often, across all instances, WeChat is asked to push a ticket while none is stored.
-pub const TICKET_REQUEST_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A token fresh from WeChat, not yet stored.
 struct Renewed {
@@ -150,22 +143,6 @@ impl TokenManager {
         }
     }
 
-    /// The stored ticket, its age recorded; with none stored, WeChat is asked to push one and
-    /// the wait so far is recorded as its age, with a `TicketMissing` count.
-    pub async fn check_ticket(&self) -> Result<Option<StoredTicket>, ServiceError> {
-        let ticket = self.tickets.load_ticket().await?;
-        let now = Timestamp::now();
-        match &ticket {
-            Some(ticket) => telemetry::ticket_age(now.since(ticket.create_time)),
-            None => {
-                telemetry::ticket_missing();
-                let waiting_since = self.request_ticket_push().await.unwrap_or(now);
-                telemetry::ticket_age(now.since(waiting_since));
-            }
-        }
-        Ok(ticket)
-    }
-
     async fn renew_component(&self) -> Result<Renewed, ServiceError> {
         let Some(ticket) = self.check_ticket().await? else {
             return Err(RefreshError::TicketMissing.into());
@@ -186,52 +163,6 @@ impl TokenManager {
             },
             authorizer: None,
         })
-    }
-
-    /// No ticket is stored: asks WeChat to push one now (`api_start_push_ticket`) instead of
-    /// within 10 minutes, at most once per [`TICKET_REQUEST_INTERVAL`] across instances. The
-    /// caller still gets `ticket_missing`; the push arrives at the event URL. Returns when the
-    /// platform started waiting for a ticket, when the store could say.
-    async fn request_ticket_push(&self) -> Option<Timestamp> {
-        let request = match self
-            .tickets
-            .claim_ticket_request(Timestamp::now(), TICKET_REQUEST_INTERVAL)
-            .await
-        {
-            Ok(request) => request,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not claim the ticket request; not asking WeChat for a ticket");
-                return None;
-            }
-        };
-        if request.claimed {
-            let push = StartPushTicketRequest {
-                component_appid: self.component.clone(),
-                component_secret: self.appsecret.clone(),
-            };
-            match self.wechat.start_push_ticket(&push).await {
-                Ok(()) => tracing::info!(
-                    waiting_since = request.waiting_since.secs(),
-                    "no ticket stored: asked WeChat to push one now"
-                ),
-                Err(e) => {
-                    tracing::warn!(errcode = e.errcode(), error = %e, "no ticket stored, and WeChat refused to push one now")
-                }
-            }
-        }
-        Some(request.waiting_since)
-    }
-
-    /// `clear_quota/v2` with the platform's AppSecret: resets the daily API quotas of `appid`,
-    /// or of the platform itself. Never replayed: each reset spends one of the month's ten.
-    pub async fn clear_quota(&self, appid: Option<&AuthorizerAppid>) -> Result<(), ServiceError> {
-        let request = ClearQuotaRequest {
-            component_appid: self.component.clone(),
-            appsecret: self.appsecret.clone(),
-            appid: appid.cloned(),
-        };
-        self.wechat.clear_quota(&request).await?;
-        Ok(())
     }
 
     async fn renew_authorizer(
