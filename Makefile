@@ -24,3 +24,9 @@ deploy-check:
 # Cold start, warm latency, calls per operation, storm, memory and size; writes docs/BENCHMARKS.md.
 bench:
 	bash scripts/bench.sh
+
+# `sam build` (BuildMethod: makefile, built in source per samconfig.toml) runs
+# `make build-<LogicalId>` once per function: the first builds every function with one cargo
+# invocation, the others find it done; each copies its bootstrap into SAM's ARTIFACTS_DIR.
+build-%Function:
+	bash scripts/sam-build.sh "$*" "$(ARTIFACTS_DIR)"

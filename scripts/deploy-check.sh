@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# What a user runs before `sam deploy`: `sam validate --lint`, then `sam build`, which builds
-# every function with SAM CLI's rust-cargolambda workflow (cargo-lambda, release profile, arm64)
-# into .aws-sam/build. Checks that each function in the template got its bootstrap.
-# Slow (fat LTO, one function after another): not part of `make test`.
+# What a user runs before `sam deploy`: `sam validate --lint`, then `sam build`. Every function
+# has `BuildMethod: makefile`: SAM runs `make build-<LogicalId>` per function, the first of which
+# builds all of them (release profile, arm64) in one cargo invocation (scripts/sam-build.sh), the
+# others copy their bootstrap. Checks that each function in the template got its bootstrap into
+# .aws-sam/build. Release-profile fat LTO makes it minutes: not part of `make test`, whose
+# dev-profile cross-build proves the same compiling and linking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${PWD}/.venv/bin:${PATH}"

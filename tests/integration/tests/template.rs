@@ -49,18 +49,43 @@ fn function_binaries() -> BTreeSet<String> {
         .collect()
 }
 
+/// The binary `scripts/sam-build.sh` copies for a function resource: its logical id without
+/// `Function`, in kebab case (`AuthorizerInfoFunction` is `authorizer-info`).
+fn binary_of(logical_id: &str) -> String {
+    let stem = logical_id
+        .strip_suffix("Function")
+        .unwrap_or_else(|| panic!("{logical_id}: a function's logical id ends in Function"));
+    let mut out = String::new();
+    for (i, c) in stem.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 #[test]
-fn every_function_binary_has_a_resource_built_by_cargo_lambda_for_arm64() {
+fn every_function_binary_has_a_resource_built_by_the_makefile_for_arm64() {
     let t = template();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let makefile = std::fs::read_to_string(format!("{root}/Makefile")).unwrap();
+    assert!(
+        makefile
+            .contains("build-%Function:\n\tbash scripts/sam-build.sh \"$*\" \"$(ARTIFACTS_DIR)\""),
+        "the Makefile has the rule sam build runs for every function"
+    );
+    let samconfig = std::fs::read_to_string(format!("{root}/samconfig.toml")).unwrap();
+    assert!(
+        samconfig.contains("[default.build.parameters]\n")
+            && samconfig.contains("\nbuild_in_source = true\n"),
+        "sam build runs the Makefile in place, not on a copy of the project"
+    );
     let mut declared = BTreeSet::new();
-    for (_, f) in of_type(&t, "AWS::Serverless::Function") {
-        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
-        declared.insert(
-            f["Metadata"]["BuildProperties"]["Binary"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+        assert_eq!(f["Metadata"]["BuildMethod"], "makefile", "{id}");
+        assert_eq!(f["Properties"]["CodeUri"], ".", "{id}");
+        declared.insert(binary_of(&id));
         assert!(
             f["Properties"]["Policies"].is_sequence(),
             "every function has its own policy"
@@ -130,10 +155,7 @@ fn every_route_of_the_design_exists_with_its_authorization_and_nothing_else() {
             .as_str()
             .unwrap();
         let function_name = uri.trim_end_matches(".Arn");
-        assert_eq!(
-            t["Resources"][function_name]["Metadata"]["BuildProperties"]["Binary"], binary,
-            "{key}"
-        );
+        assert_eq!(binary_of(function_name), binary, "{key}");
         // API Gateway may invoke that function.
         let permitted = of_type(&t, "AWS::Lambda::Permission")
             .iter()
@@ -227,7 +249,7 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
     let t = template();
     let (_, refresher) = of_type(&t, "AWS::Serverless::Function")
         .into_iter()
-        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "refresher")
+        .find(|(id, _)| binary_of(id) == "refresher")
         .unwrap();
     // Two schedules, each naming its job: the cheap token refresh and the reconcile.
     let events = &refresher["Properties"]["Events"];
@@ -276,7 +298,7 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
 fn function<'a>(t: &'a Value, binary: &str) -> &'a Value {
     of_type(t, "AWS::Serverless::Function")
         .into_iter()
-        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .find(|(id, _)| binary_of(id) == binary)
         .unwrap_or_else(|| panic!("no function for {binary}"))
         .1
 }
@@ -330,7 +352,7 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_and_messages_
     // Exactly two functions may put events, each on the one bus.
     for (name, f) in of_type(&t, "AWS::Serverless::Function") {
         let text = serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap();
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let binary = binary_of(&name);
         let publishes = binary == "messages" || binary == "notifier";
         assert_eq!(text.contains("events:PutEvents"), publishes, "{name}");
         if publishes {
@@ -445,7 +467,7 @@ fn each_egress_choice_puts_exactly_the_functions_that_call_wechat_behind_it() {
             .filter(|(_, f)| f["Type"] == "AWS::Serverless::Function")
         {
             let vpc = r.resolve(&f["Properties"]["VpcConfig"]);
-            let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+            let binary = binary_of(name);
             let expected_in_vpc = egress != "none" && binary != "notifier";
             assert_eq!(!vpc.is_null(), expected_in_vpc, "{egress}: {name}");
             match (egress, expected_in_vpc) {
