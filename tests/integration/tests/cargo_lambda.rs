@@ -72,6 +72,26 @@ impl Watch {
         for (k, v) in vars {
             cmd.arg("--env-var").arg(format!("{k}={v}"));
         }
+        // cargo test sets these for the test process; inherited, they reach watch's cargo and
+        // its build scripts (CARGO_MANIFEST_DIR is tracked), which then rebuild shared
+        // dependencies in place, and the next `make test` recompiles the whole workspace.
+        for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+            let set_by_cargo_test = k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_BIN_EXE_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "OUT_DIR",
+                ]
+                .contains(&k.as_str());
+            if set_by_cargo_test {
+                cmd.env_remove(k);
+            }
+        }
         let child = cmd
             .current_dir(ROOT)
             .process_group(0)
