@@ -12,7 +12,7 @@ summary() {
   trap - EXIT
   echo "== step times"
   for line in "${timings[@]}"; do echo "  ${line}"; done
-  printf '  %-44s %5d s\n' "total" "$((SECONDS - started))"
+  printf '  %-54s %5d s\n' "total" "$((SECONDS - started))"
   exit "${rc}"
 }
 trap summary EXIT
@@ -23,7 +23,7 @@ step() {
   shift
   echo "== ${name}"
   "$@"
-  timings+=("$(printf '%-44s %5d s' "${name}" "$((SECONDS - t0))")")
+  timings+=("$(printf '%-54s %5d s' "${name}" "$((SECONDS - t0))")")
 }
 
 step "setup (Rust components, venv, DynamoDB Local)" scripts/setup.sh
