@@ -15,5 +15,7 @@ pub mod services;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testing;
 pub mod tokens;
 pub mod wechat;

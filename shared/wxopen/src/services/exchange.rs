@@ -30,12 +30,26 @@ pub fn secret_hash(value: &str) -> String {
 pub struct Exchanger {
     api: ComponentApi,
     store: Arc<dyn AuthorizerStore>,
+    concurrent_wait: Duration,
 }
 
 impl Exchanger {
     /// An exchanger calling WeChat through `api` and storing in `store`.
     pub fn new(api: ComponentApi, store: Arc<dyn AuthorizerStore>) -> Self {
-        Self { api, store }
+        Self {
+            api,
+            store,
+            concurrent_wait: CONCURRENT_EXCHANGE_WAIT,
+        }
+    }
+
+    /// The same exchanger waiting `wait` (instead of [`CONCURRENT_EXCHANGE_WAIT`]) for a
+    /// concurrent exchange of a code WeChat calls used.
+    pub fn waiting(self, wait: Duration) -> Self {
+        Self {
+            concurrent_wait: wait,
+            ..self
+        }
     }
 
     /// The component API it calls.
@@ -121,10 +135,10 @@ impl Exchanger {
                 let stored = self.store.load_authorizer(&appid).await?;
                 return Ok(stored.map(|s| s.record));
             }
-            if started.elapsed() >= CONCURRENT_EXCHANGE_WAIT {
+            if started.elapsed() >= self.concurrent_wait {
                 return Ok(None);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(100).min(self.concurrent_wait)).await;
         }
     }
 }
