@@ -90,3 +90,6 @@ pub async fn handle(
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

@@ -34,3 +34,6 @@ pub async fn handle(calls: &AuthorizerCalls, req: Request) -> Result<Response<Bo
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

@@ -34,3 +34,6 @@ pub async fn handle(authorizers: &Authorizers, req: Request) -> Result<Response<
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

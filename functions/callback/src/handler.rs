@@ -48,3 +48,6 @@ pub async fn handle(
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -143,3 +143,6 @@ pub async fn handle(calls: &ComponentCalls, req: Request) -> Result<Response<Bod
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

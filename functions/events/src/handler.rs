@@ -42,3 +42,6 @@ pub async fn handle(pushes: &Pushes, req: Request) -> Result<Response<Body>, Api
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

@@ -37,3 +37,6 @@ pub async fn handle(exchanger: &Exchanger, req: Request) -> Result<Response<Body
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

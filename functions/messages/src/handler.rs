@@ -62,3 +62,6 @@ pub async fn handle(messages: &Messages, req: Request) -> Result<Response<Body>,
     .await;
     finish(direct, result)
 }
+
+#[cfg(test)]
+mod tests;

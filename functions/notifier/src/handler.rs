@@ -80,3 +80,6 @@ pub async fn handle(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests;

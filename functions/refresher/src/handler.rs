@@ -34,3 +34,6 @@ pub async fn handle(
         e
     })
 }
+
+#[cfg(test)]
+mod tests;

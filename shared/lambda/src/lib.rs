@@ -6,6 +6,8 @@ pub mod error;
 pub mod pages;
 pub mod request;
 pub mod telemetry;
+#[cfg(feature = "testkit")]
+pub mod testing;
 pub mod wiring;
 
 pub use error::ApiError;

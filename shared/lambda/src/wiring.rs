@@ -2,15 +2,18 @@
 //! reads only the configuration its service uses.
 
 use std::sync::Arc;
+use std::time::Duration;
 use wxopen::config::{ConfigError, CoreConfig, Env};
-use wxopen::publish::publisher_for;
+use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::services::{
     Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
-    Pushes, ReconcileSettings, Refresher,
+    Pushes, ReconcileSettings, Refresher, CONCURRENT_EXCHANGE_WAIT,
 };
-use wxopen::store::DynamoStore;
+use wxopen::store::{
+    AuthorizerListing, AuthorizerStore, DynamoStore, ReconcileStore, TicketStore, TokenStore,
+};
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
-use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatApi};
 
 /// Logs to stdout as Lambda expects; `AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines and
 /// `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`) the level, INFO by default.
@@ -18,33 +21,36 @@ pub fn init_tracing() {
     lambda_http::tracing::init_default_subscriber();
 }
 
-/// What every service is built on: the environment, the store and the component API.
-pub struct Core {
+/// What every service is built on: the environment, the store, the component API and the event
+/// bus. Generic over the store so `main` builds it on DynamoDB and handler tests on memory, both
+/// through the same builders below.
+pub struct Core<S> {
     /// The environment, for the parts a service adds.
     pub env: Env,
-    /// The store on `TABLE_NAME`, bound to the component.
-    pub store: Arc<DynamoStore>,
+    /// The store, bound to the component.
+    pub store: Arc<S>,
     /// The component API with its token manager.
     pub api: ComponentApi,
-    /// The AWS SDK configuration, for the other clients a service adds.
-    pub sdk: aws_config::SdkConfig,
+    /// Where authorization changes and messages are published (`EVENT_BUS_NAME`).
+    pub publisher: Arc<dyn EventPublisher>,
+    /// How long an exchange of a code WeChat calls used waits for a concurrent exchange
+    /// ([`CONCURRENT_EXCHANGE_WAIT`] unless a test shortens it).
+    pub exchange_wait: Duration,
 }
 
-impl Core {
-    /// The core from an environment and an SDK configuration, with the given token timing.
-    pub fn build(
+impl<S> Core<S>
+where
+    S: AuthorizerStore + AuthorizerListing + TicketStore + TokenStore + ReconcileStore + 'static,
+{
+    /// The core on `store`, calling WeChat through `wechat`, with the given token timing.
+    pub fn new(
         env: Env,
         config: &CoreConfig,
-        sdk: &aws_config::SdkConfig,
+        store: Arc<S>,
+        wechat: Arc<dyn WeChatApi>,
         settings: TokenSettings,
-        wechat: HttpWeChat,
+        publisher: Arc<dyn EventPublisher>,
     ) -> Self {
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            config.table_name.clone(),
-            config.component_appid.clone(),
-        ));
-        let wechat = Arc::new(wechat);
         let platform = (
             config.component_appid.clone(),
             config.component_appsecret.clone(),
@@ -59,13 +65,81 @@ impl Core {
             env,
             store,
             api: ComponentApi::new(tokens, wechat),
-            sdk: sdk.clone(),
+            publisher,
+            exchange_wait: CONCURRENT_EXCHANGE_WAIT,
         }
     }
 
     /// The exchanger over this core.
     pub fn exchanger(&self) -> Arc<Exchanger> {
-        Arc::new(Exchanger::new(self.api.clone(), self.store.clone()))
+        Arc::new(Exchanger::new(self.api.clone(), self.store.clone()).waiting(self.exchange_wait))
+    }
+
+    /// `authorize` and `callback`: the state key and the round trip's URLs added.
+    /// `authorize` needs `AUTH_CALLBACK_URL`; the callback does not.
+    pub fn authorization(
+        &self,
+        require_callback_url: bool,
+    ) -> Result<Arc<Authorization>, ConfigError> {
+        let auth = logged(self.env.auth())?;
+        if require_callback_url {
+            logged(auth.require_callback_url().map(|_| ()))?;
+        }
+        Ok(Arc::new(Authorization::new(
+            self.exchanger(),
+            auth.signer(),
+            auth.pages(),
+        )))
+    }
+
+    /// `authorizer-info` and `authorizer-token`.
+    pub fn authorizers(&self) -> Arc<Authorizers> {
+        Arc::new(Authorizers::new(
+            self.api.clone(),
+            self.store.clone(),
+            self.store.clone(),
+        ))
+    }
+
+    /// `events`: the message crypto added.
+    pub fn pushes(&self) -> Result<Arc<Pushes>, ConfigError> {
+        let push = logged(self.env.push())?;
+        let crypto = push.msg_crypto(self.api.tokens().component());
+        Ok(Arc::new(Pushes::new(
+            crypto,
+            self.store.clone(),
+            self.exchanger(),
+        )))
+    }
+
+    /// `messages`: the message crypto added, publishing to the bus.
+    pub fn messages(&self) -> Result<Arc<Messages>, ConfigError> {
+        let push = logged(self.env.push())?;
+        let crypto = push.msg_crypto(self.api.tokens().component());
+        Ok(Arc::new(Messages::new(
+            crypto,
+            self.exchanger(),
+            self.publisher.clone(),
+        )))
+    }
+
+    /// `authorizer-api`.
+    pub fn authorizer_calls(&self) -> Arc<AuthorizerCalls> {
+        Arc::new(AuthorizerCalls::new(self.api.clone()))
+    }
+
+    /// `component-api`.
+    pub fn component_calls(&self) -> Arc<ComponentCalls> {
+        Arc::new(ComponentCalls::new(self.api.clone()))
+    }
+
+    /// `refresher`, reconciling with `settings`.
+    pub fn refresher(&self, settings: ReconcileSettings) -> Arc<Refresher> {
+        Arc::new(Refresher::new(
+            self.api.clone(),
+            self.store.clone(),
+            settings,
+        ))
     }
 }
 
@@ -95,74 +169,55 @@ pub fn exit_if_checking_config<T, E: std::fmt::Display>(built: &Result<T, E>) {
     }
 }
 
-/// Reads the environment and builds the core with production settings.
-pub async fn core() -> Result<Core, ConfigError> {
+/// Reads the environment and builds the core on DynamoDB (`TABLE_NAME`) with production settings.
+pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
     let sdk = wxopen::aws::load_sdk_config().await;
     let env = logged(Env::load(&sdk).await)?;
     let config = logged(env.core())?;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.table_name.clone(),
+        config.component_appid.clone(),
+    ));
     let wechat = HttpWeChat::new(
         config.api_base.as_str(),
         HttpWeChat::DEFAULT_TIMEOUT,
         RetryPolicy::default(),
     );
-    Ok(Core::build(
+    let publisher = publisher_for(&sdk, env.event_bus());
+    Ok(Core::new(
         env,
         &config,
-        &sdk,
+        store,
+        Arc::new(wechat),
         TokenSettings::default(),
-        wechat,
+        publisher,
     ))
 }
 
-/// `authorize` and `callback`: the core plus the state key and the round trip's URLs.
-/// `authorize` needs `AUTH_CALLBACK_URL`; the callback does not.
+/// `authorize` (`true`: it needs `AUTH_CALLBACK_URL`) and `callback` (`false`).
 pub async fn authorization(require_callback_url: bool) -> Result<Arc<Authorization>, ConfigError> {
-    let core = core().await?;
-    let auth = logged(core.env.auth())?;
-    if require_callback_url {
-        logged(auth.require_callback_url().map(|_| ()))?;
-    }
-    Ok(Arc::new(Authorization::new(
-        core.exchanger(),
-        auth.signer(),
-        auth.pages(),
-    )))
+    core().await?.authorization(require_callback_url)
 }
 
-/// `exchange`: the core only.
+/// `exchange`.
 pub async fn exchanger() -> Result<Arc<Exchanger>, ConfigError> {
     Ok(core().await?.exchanger())
 }
 
-/// `authorizer-info` and `authorizer-token`: the core only.
+/// `authorizer-info` and `authorizer-token`.
 pub async fn authorizers() -> Result<Arc<Authorizers>, ConfigError> {
-    let core = core().await?;
-    Ok(Arc::new(Authorizers::new(
-        core.api.clone(),
-        core.store.clone(),
-        core.store.clone(),
-    )))
+    Ok(core().await?.authorizers())
 }
 
-/// `events`: the core plus the message crypto.
+/// `events`.
 pub async fn pushes() -> Result<Arc<Pushes>, ConfigError> {
-    let core = core().await?;
-    let push = logged(core.env.push())?;
-    let crypto = push.msg_crypto(core.api.tokens().component());
-    Ok(Arc::new(Pushes::new(
-        crypto,
-        core.store.clone(),
-        core.exchanger(),
-    )))
+    core().await?.pushes()
 }
 
-/// `messages`: the core plus the message crypto and the event bus.
+/// `messages`.
 pub async fn messages() -> Result<Arc<Messages>, ConfigError> {
-    let core = core().await?;
-    let push = logged(core.env.push())?;
-    let crypto = push.msg_crypto(core.api.tokens().component());
-    let publisher = publisher_for(&core.sdk, core.env.event_bus());
-    Ok(Arc::new(Messages::new(crypto, core.exchanger(), publisher)))
+    core().await?.messages()
 }
 
 /// `notifier`: only the event bus (it reads no secret and calls no WeChat API).
@@ -173,22 +228,17 @@ pub async fn notifier() -> Result<Arc<Notifier>, ConfigError> {
     Ok(Arc::new(Notifier::new(publisher_for(&sdk, Some(bus)))))
 }
 
-/// `authorizer-api`: the core only.
+/// `authorizer-api`.
 pub async fn authorizer_calls() -> Result<Arc<AuthorizerCalls>, ConfigError> {
-    Ok(Arc::new(AuthorizerCalls::new(core().await?.api)))
+    Ok(core().await?.authorizer_calls())
 }
 
-/// `component-api`: the core only.
+/// `component-api`.
 pub async fn component_calls() -> Result<Arc<ComponentCalls>, ConfigError> {
-    Ok(Arc::new(ComponentCalls::new(core().await?.api)))
+    Ok(core().await?.component_calls())
 }
 
-/// `refresher`: the core only.
+/// `refresher`.
 pub async fn refresher() -> Result<Arc<Refresher>, ConfigError> {
-    let core = core().await?;
-    Ok(Arc::new(Refresher::new(
-        core.api.clone(),
-        core.store.clone(),
-        ReconcileSettings::default(),
-    )))
+    Ok(core().await?.refresher(ReconcileSettings::default()))
 }

@@ -3,8 +3,7 @@
 
 use crate::dynamo;
 use crate::wechat_stub::StubWeChat;
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,22 +18,14 @@ use wxopen::services::{
 use wxopen::store::DynamoStore;
 use wxopen::tokens::{ComponentApi, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
+pub use wxopen_lambda::testing::{
+    body_json, body_text, component, direct, error_of, header, http_event, http_event_json,
+    http_event_with_path_param, parse_event, push_xml, query_of, test_vars, AES_KEY, APPSECRET,
+    CALLBACK_URL, COMPONENT, MSG_TOKEN, STATE_SECRET,
+};
 use wxopen_lambda::wiring::Core;
 use wxopen_models::events::EncryptedEnvelope;
-use wxopen_models::{ComponentAppid, VerifyTicket};
-
-/// The component AppID of the test platform.
-pub const COMPONENT: &str = "wx1234567890abcdef";
-/// Its message token (a test value).
-pub const MSG_TOKEN: &str = "test-msg-token";
-/// Its EncodingAESKey: 43 characters, trailing bits set, as real keys have.
-pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-/// Its AppSecret (a test value, checked never to appear in logs).
-pub const APPSECRET: &str = "test-appsecret-NEVER-LOGGED";
-/// Its state key.
-pub const STATE_SECRET: &str = "test-state-secret-0123456789abcdef";
-/// The public callback URL the test platform announces.
-pub const CALLBACK_URL: &str = "https://platform.example/wechat/callback";
+use wxopen_models::VerifyTicket;
 
 /// One platform on a fresh table, with WeChat on a loopback stand-in.
 pub struct TestEnv {
@@ -133,22 +124,7 @@ pub async fn platform_with_settings(
     extra: &[(&str, &str)],
     settings: TokenSettings,
 ) -> (Services, DynamoStore, HashMap<String, String>) {
-    let mut vars: HashMap<String, String> = [
-        ("WECHAT_COMPONENT_APPID", COMPONENT),
-        ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
-        ("WECHAT_MSG_TOKEN", MSG_TOKEN),
-        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
-        ("AUTH_CALLBACK_URL", CALLBACK_URL),
-        ("AUTH_STATE_SECRET", STATE_SECRET),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    vars.insert("TABLE_NAME".into(), table.to_owned());
-    vars.insert("WECHAT_API_BASE".into(), api_base.to_owned());
-    for (k, v) in extra {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
+    let vars = test_vars(table, api_base, extra);
     let config = Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
     let wechat = HttpWeChat::new(
         config.core.api_base.as_str(),
@@ -160,41 +136,30 @@ pub async fn platform_with_settings(
         },
     );
     let env = Env::from_lookup(|n| vars.get(n).cloned(), None);
-    let core = Core::build(
+    let sdk = dynamo::sdk_config().await;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.core.table_name.clone(),
+        config.core.component_appid.clone(),
+    ));
+    let publisher = publisher_for(&sdk, vars.get("EVENT_BUS_NAME").map(String::as_str));
+    let core = Core::new(
         env,
         &config.core,
-        &dynamo::sdk_config().await,
+        store,
+        Arc::new(wechat),
         settings,
-        wechat,
+        publisher,
     );
-    let exchanger = core.exchanger();
-    let crypto = config.push.msg_crypto(&config.core.component_appid);
-    let publisher = publisher_for(&core.sdk, vars.get("EVENT_BUS_NAME").map(String::as_str));
     let services = Services {
-        authorization: Arc::new(Authorization::new(
-            exchanger.clone(),
-            config.auth.signer(),
-            config.auth.pages(),
-        )),
-        authorizers: Arc::new(Authorizers::new(
-            core.api.clone(),
-            core.store.clone(),
-            core.store.clone(),
-        )),
-        pushes: Arc::new(Pushes::new(
-            crypto.clone(),
-            core.store.clone(),
-            exchanger.clone(),
-        )),
-        messages: Arc::new(Messages::new(crypto, exchanger.clone(), publisher)),
-        authorizer_calls: Arc::new(AuthorizerCalls::new(core.api.clone())),
-        component_calls: Arc::new(ComponentCalls::new(core.api.clone())),
-        refresher: Arc::new(Refresher::new(
-            core.api.clone(),
-            core.store.clone(),
-            ReconcileSettings::default(),
-        )),
-        exchanger,
+        authorization: core.authorization(false).expect("the auth settings"),
+        authorizers: core.authorizers(),
+        pushes: core.pushes().expect("the push settings"),
+        messages: core.messages().expect("the push settings"),
+        authorizer_calls: core.authorizer_calls(),
+        component_calls: core.component_calls(),
+        refresher: core.refresher(ReconcileSettings::default()),
+        exchanger: core.exchanger(),
         api: core.api.clone(),
     };
     (services, (*core.store).clone(), vars)
@@ -224,121 +189,6 @@ pub fn sim_config(
 pub async fn start_simulator() -> wechat_sim::Simulator {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     wechat_sim::Simulator::start(sim_config(None, None), listener).await
-}
-
-/// The test component AppID.
-pub fn component() -> ComponentAppid {
-    ComponentAppid::parse(COMPONENT).unwrap()
-}
-
-/// An API Gateway HTTP API (payload 2.0) event, parsed by lambda_http as the runtime would.
-pub fn http_event(
-    method: &str,
-    path: &str,
-    query: &[(&str, &str)],
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Request {
-    parse_event(http_event_json(method, path, query, headers, body))
-}
-
-/// A `GET /authorizers/{appid}` event as the HTTP API sends it, with the path parameter.
-pub fn http_event_with_path_param(path: &str, appid: &str, query: &[(&str, &str)]) -> Request {
-    let mut event = http_event_json("GET", path, query, &[], None);
-    event["routeKey"] = "GET /authorizers/{appid}".into();
-    event["requestContext"]["routeKey"] = "GET /authorizers/{appid}".into();
-    event["pathParameters"] = json!({ "appid": appid });
-    parse_event(event)
-}
-
-fn string_map(pairs: &[(&str, &str)]) -> Value {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-/// The JSON of an API Gateway HTTP API (payload 2.0) event.
-pub fn http_event_json(
-    method: &str,
-    path: &str,
-    query: &[(&str, &str)],
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Value {
-    let raw_query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(query.iter().copied())
-        .finish();
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": raw_query,
-        "headers": string_map(headers),
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api1234567",
-            "domainName": "api1234567.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "api1234567",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": "integration-test"},
-            "requestId": "request-id",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "21/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795262400000i64
-        },
-        "isBase64Encoded": false
-    });
-    if !query.is_empty() {
-        event["queryStringParameters"] = string_map(query);
-    }
-    if let Some(body) = body {
-        event["body"] = Value::String(body.to_owned());
-    }
-    event
-}
-
-/// A direct invocation with a JSON payload (lambda_http's pass-through).
-pub fn direct(payload: Value) -> Request {
-    parse_event(payload)
-}
-
-fn parse_event(event: Value) -> Request {
-    let parsed: LambdaRequest =
-        serde_json::from_value(event).expect("lambda_http parses the event");
-    Request::from(parsed)
-}
-
-/// The body of a response as text.
-pub fn body_text(resp: &Response<Body>) -> String {
-    match resp.body() {
-        Body::Empty => String::new(),
-        Body::Text(t) => t.clone(),
-        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-        _ => String::new(),
-    }
-}
-
-/// The body of a response as JSON.
-pub fn body_json(resp: &Response<Body>) -> Value {
-    serde_json::from_str(&body_text(resp))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", body_text(resp)))
-}
-
-/// The status and the error contract's `code` of a response, to compare in one assertion.
-pub fn error_of(resp: &Response<Body>) -> (u16, Value) {
-    (
-        resp.status().as_u16(),
-        body_json(resp)["error"]["code"].clone(),
-    )
-}
-
-/// A header of a response.
-pub fn header(resp: &Response<Body>, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 /// A push sealed by wechatpy (an implementation independent of this project), as WeChat sends
@@ -451,20 +301,9 @@ pub fn seal_message(
         None,
         component(),
     );
-    let timestamp = now_secs().to_string();
-    let nonce = format!("{:x}", rand_nonce());
-    let sealed = crypto.seal_message(plain, to_user_name, format, &timestamp, &nonce);
-    WeChatPush {
-        body: sealed.body,
-        query: vec![
-            ("signature".into(), "unused-plain-signature".into()),
-            ("timestamp".into(), timestamp),
-            ("nonce".into(), nonce),
-            ("openid".into(), "o-user".into()),
-            ("encrypt_type".into(), "aes".into()),
-            ("msg_signature".into(), sealed.msg_signature),
-        ],
-    }
+    let (query, body) =
+        wxopen_lambda::testing::sealed_message(&crypto, to_user_name, plain, format);
+    WeChatPush { body, query }
 }
 
 /// `POST /wechat/messages/{appid}` with `push`, through the messages handler.
@@ -515,17 +354,4 @@ pub async fn post_push(services: &Services, push: &WeChatPush) -> Response<Body>
     events::handler::handle(&services.pushes, req)
         .await
         .expect("the handler answers HTTP")
-}
-
-/// A decrypted push body, as WeChat writes it.
-pub fn push_xml(info_type: &str, fields: &[(&str, &str)]) -> String {
-    let mut xml = format!(
-        "<xml><AppId><![CDATA[{COMPONENT}]]></AppId><CreateTime>{}</CreateTime><InfoType><![CDATA[{info_type}]]></InfoType>",
-        now_secs()
-    );
-    for (k, v) in fields {
-        xml.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));
-    }
-    xml.push_str("</xml>");
-    xml
 }

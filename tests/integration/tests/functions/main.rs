@@ -8,9 +8,7 @@ mod support;
 
 mod authorize;
 mod authorizer_info;
-mod authorizer_token;
 mod callback;
 mod events;
-mod exchange;
 mod messages;
 mod refresher;

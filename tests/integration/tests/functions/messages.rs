@@ -43,7 +43,7 @@ async fn the_release_tests_text_case_is_a_reply_wechatpy_decrypts() {
 }
 
 #[tokio::test]
-async fn a_users_message_is_published_with_its_detail_and_answered_success() {
+async fn a_users_messages_reach_the_bus_through_eventbridge_in_both_formats() {
     let (env, bus) = env_with_bus().await;
     store_authorizer(&env, SEED_APPID).await;
     for format in [BodyFormat::Xml, BodyFormat::Json] {
@@ -67,92 +67,11 @@ async fn a_users_message_is_published_with_its_detail_and_answered_success() {
     let text_event = &events[0];
     assert_eq!(text_event["source"], "wxopen");
     assert_eq!(text_event["detail-type"], "Authorizer Message");
-    let d = &text_event["detail"];
-    assert_eq!(d["component_appid"], COMPONENT);
-    assert_eq!(d["authorizer_appid"], SEED_APPID);
-    assert_eq!(d["msg_type"], "text");
-    assert_eq!(d["from_user_name"], "o-user");
-    assert_eq!(d["message"]["Content"], "hello");
-    assert_eq!(d["id"], format!("{SEED_APPID}:msg:6364923474433998594"));
+    // The detail's fields are pinned by the messages function's own tests; here, that EventBridge
+    // carries it whole.
+    assert_eq!(
+        text_event["detail"]["id"],
+        format!("{SEED_APPID}:msg:6364923474433998594")
+    );
     assert_eq!(events[1]["detail"]["event"], "user_enter_tempsession");
-}
-
-#[tokio::test]
-async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published() {
-    let (env, bus) = env_with_bus().await;
-    store_authorizer(&env, SEED_APPID).await;
-    let good = seal_message("gh_account", &text("gh_account", "hello"), BodyFormat::Xml);
-
-    // A bad signature.
-    let mut forged = WeChatPush {
-        body: good.body.clone(),
-        query: good.query.clone(),
-    };
-    forged.query.last_mut().unwrap().1 = "0".repeat(40);
-    let resp = post_message(&env.services, SEED_APPID, &forged).await;
-    assert_eq!(error_of(&resp), (401, json!("bad_signature")));
-
-    // Encrypted for another platform: the AppID inside is not this component's.
-    let other = wxopen::msg_crypto::MsgCrypto::new(
-        wxopen_models::Secret::new(MSG_TOKEN),
-        wxopen::msg_crypto::EncodingAesKey::parse(AES_KEY).unwrap(),
-        None,
-        wxopen_models::ComponentAppid::parse("wxanotherplatform").unwrap(),
-    );
-    let sealed = other.seal_message(
-        &text("gh_account", "hello"),
-        "gh_account",
-        BodyFormat::Xml,
-        "1700000000",
-        "n1",
-    );
-    let wrong = WeChatPush {
-        body: sealed.body,
-        query: vec![
-            ("timestamp".into(), sealed.timestamp),
-            ("nonce".into(), sealed.nonce),
-            ("encrypt_type".into(), "aes".into()),
-            ("msg_signature".into(), sealed.msg_signature),
-        ],
-    };
-    let resp = post_message(&env.services, SEED_APPID, &wrong).await;
-    assert_eq!(error_of(&resp), (403, json!("wrong_component")));
-
-    // A huge body.
-    let huge = WeChatPush {
-        body: format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024)),
-        query: good.query.clone(),
-    };
-    let resp = post_message(&env.services, SEED_APPID, &huge).await;
-    assert_eq!(error_of(&resp), (413, json!("body_too_large")));
-
-    // Garbage outside, and garbage inside a valid envelope.
-    let garbage = WeChatPush {
-        body: "<xml><Encrypt>".into(),
-        query: good.query.clone(),
-    };
-    let resp = post_message(&env.services, SEED_APPID, &garbage).await;
-    assert_eq!(error_of(&resp), (400, json!("malformed_push")));
-    let inner = seal_message(
-        "gh_account",
-        "<xml><ToUserName>gh</ToUserName><unclosed></xml>",
-        BodyFormat::Xml,
-    );
-    let resp = post_message(&env.services, SEED_APPID, &inner).await;
-    assert_eq!(error_of(&resp), (400, json!("malformed_push")));
-
-    // An account that never authorized the platform, and a path without an AppID.
-    let resp = post_message(&env.services, "wxnobodyknows", &good).await;
-    assert_eq!(error_of(&resp), (404, json!("unknown_authorizer")));
-    let resp = post_message(&env.services, "wx!bad", &good).await;
-    assert_eq!(error_of(&resp), (400, json!("invalid_appid")));
-
-    assert!(
-        bus.received(0, Duration::from_secs(1)).await.is_empty(),
-        "nothing was published"
-    );
-    // The same message, well formed, does go out: the queue was listening.
-    let resp = post_message(&env.services, SEED_APPID, &good).await;
-    assert_eq!(resp.status(), 200);
-    assert_eq!(bus.received(1, Duration::from_secs(10)).await.len(), 1);
 }

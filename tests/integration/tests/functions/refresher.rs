@@ -8,59 +8,6 @@ fn deadline() -> Timestamp {
 }
 
 #[tokio::test]
-async fn refresher_renews_the_component_token_only_under_twenty_minutes() {
-    let env = TestEnv::new().await;
-    env.seed_ticket().await;
-    let set_token = |left: u64| {
-        let env = &env;
-        async move {
-            let now = Timestamp::now();
-            let lease = Lease {
-                owner: "seed".into(),
-                until: now.plus(Duration::from_secs(1)),
-            };
-            let key = TokenKey::Component;
-            env.store.take_lease(&key, &lease, now).await.unwrap();
-            let t = CachedToken {
-                token: AccessToken::new(format!("component-token-left-{left}")),
-                expires_at: now.plus(Duration::from_secs(left)),
-            };
-            let write = TokenWrite {
-                owner: "seed",
-                token: &t,
-                authorizer: None,
-                now,
-            };
-            assert!(env.store.write_token(&key, &write).await.unwrap());
-        }
-    };
-    set_token(3600).await;
-    let report = refresher::handler::handle(
-        &env.services.refresher,
-        json!({"source": "aws.events"}),
-        deadline(),
-    )
-    .await
-    .unwrap();
-    assert!(!report.component_token_refreshed);
-    assert_eq!(env.stub.calls("api_component_token"), 0);
-
-    set_token(15 * 60).await;
-    let fresh = TestEnv::on(
-        env.table.clone(),
-        integration_tests::wechat_stub::StubWeChat::start().await,
-        &[],
-    )
-    .await;
-    let report = refresher::handler::handle(&fresh.services.refresher, json!({}), deadline())
-        .await
-        .unwrap();
-    assert!(report.component_token_refreshed);
-    assert_eq!(fresh.stub.calls("api_component_token"), 1);
-    assert!(report.component_token_expires_at > now_secs() + 7000);
-}
-
-#[tokio::test]
 async fn refresher_reconciles_authorizers_in_pages_of_500() {
     let env = TestEnv::new().await;
     env.seed_ticket().await;
@@ -131,15 +78,6 @@ async fn refresher_reconciles_authorizers_in_pages_of_500() {
     );
 }
 
-#[tokio::test]
-async fn refresher_without_a_ticket_fails_with_ticket_missing() {
-    let env = TestEnv::new().await;
-    let err = refresher::handler::handle(&env.services.refresher, json!({}), deadline())
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, "ticket_missing");
-}
-
 fn listed(range: std::ops::Range<usize>) -> Vec<serde_json::Value> {
     range
         .map(|i| json!({"authorizer_appid": format!("wxpaged{i:04}"), "refresh_token": format!("listed-{i}"), "auth_time": 1700000000}))
@@ -208,18 +146,4 @@ async fn a_reconcile_stopped_by_the_deadline_resumes_at_its_position_and_complet
     for i in [0, 500, 999, 1199] {
         assert!(stored(i).await.is_some(), "wxpaged{i:04} is stored");
     }
-}
-
-#[tokio::test]
-async fn an_unknown_job_is_a_named_error() {
-    let env = TestEnv::new().await;
-    let err = refresher::handler::handle(
-        &env.services.refresher,
-        json!({"job": "everything"}),
-        deadline(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!((err.status, err.code.as_str()), (400, "invalid_job"));
-    assert_eq!(env.stub.calls("api_component_token"), 0);
 }

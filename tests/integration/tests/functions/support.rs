@@ -2,14 +2,14 @@
 
 pub use integration_tests::dynamo;
 pub use integration_tests::functions::*;
-pub use integration_tests::wechat_stub::{Reply, INFO_MINI_PROGRAM_EXAMPLE};
+pub use integration_tests::wechat_stub::Reply;
 pub use serde_json::json;
 pub use std::collections::HashMap;
 pub use std::time::Duration;
 pub use wxopen::clock::{now_secs, Timestamp};
 pub use wxopen::store::{
-    AuthorizerStore, CachedToken, HistoryReader, Lease, NewAuthorization, TicketStore, TokenKey,
-    TokenStore, TokenWrite,
+    AuthorizerStore, CachedToken, HistoryReader, NewAuthorization, TicketStore, TokenKey,
+    TokenStore,
 };
 pub use wxopen_models::records::AuthorizerStatus;
 pub use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId, RefreshToken};

@@ -1,0 +1,101 @@
+//! The handler through the production wiring, on the memory store and an in-process WeChat.
+
+use super::handle;
+use serde_json::{json, Value};
+use wxopen_lambda::testing::*;
+
+async fn invoke(p: &Platform, payload: Value) -> Result<Value, wxopen_lambda::ApiError> {
+    let resp = handle(&p.core.component_calls(), direct(payload)).await?;
+    Ok(body_json(&resp))
+}
+
+#[tokio::test]
+async fn a_path_is_called_with_the_component_token() {
+    let p = Platform::new().with_ticket().await;
+    let answer = invoke(
+        &p,
+        json!({"path": "/cgi-bin/component/api_get_authorizer_info"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["body"]["token"], "component_access_token");
+    let token = answer["body"]["sent_with"].as_str().unwrap();
+    assert!(token.starts_with("ct-"), "{token}");
+    assert_eq!(p.wechat.count("api_component_token"), 1);
+}
+
+#[tokio::test]
+async fn oauth_url_is_built_without_calling_wechat() {
+    let p = Platform::new().with_ticket().await;
+    let answer = invoke(
+        &p,
+        json!({"op": "oauth_url", "appid": SEED_APPID, "redirect_uri": "https://shop.example/back",
+               "scope": "snsapi_base", "state": "s1"}),
+    )
+    .await
+    .unwrap();
+    let url = answer["url"].as_str().unwrap();
+    let q = query_of(url);
+    assert_eq!(q["appid"], SEED_APPID);
+    assert_eq!(q["component_appid"], COMPONENT);
+    assert_eq!(q["redirect_uri"], "https://shop.example/back");
+    assert_eq!(
+        (q["scope"].as_str(), q["state"].as_str()),
+        ("snsapi_base", "s1")
+    );
+    assert_eq!(p.wechat.total(), 0);
+}
+
+#[tokio::test]
+async fn clear_quota_asks_wechat_once_for_the_platform_or_an_account() {
+    let p = Platform::new().with_ticket().await;
+    let answer = invoke(&p, json!({"op": "clear_quota"})).await.unwrap();
+    assert_eq!(answer["errcode"], 0);
+    invoke(&p, json!({"op": "clear_quota", "appid": SEED_APPID}))
+        .await
+        .unwrap();
+    let resets = p.wechat.quota_resets.lock().unwrap().clone();
+    assert_eq!(resets.len(), 2);
+    assert_eq!(p.wechat.count("clear_quota/v2"), 2);
+}
+
+#[tokio::test]
+async fn bad_operations_are_named_errors_and_send_nothing() {
+    let p = Platform::new().with_ticket().await;
+    for (payload, code) in [
+        (json!({"op": "everything"}), "invalid_op"),
+        (
+            json!({"op": "jscode2session", "appid": SEED_APPID}),
+            "missing_js_code",
+        ),
+        (
+            json!({"op": "jscode2session", "js_code": "c"}),
+            "missing_appid",
+        ),
+        (
+            json!({"op": "oauth_exchange", "appid": SEED_APPID}),
+            "missing_code",
+        ),
+        (
+            json!({"op": "oauth_url", "appid": SEED_APPID, "redirect_uri": "ftp://x", "scope": "s"}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"op": "set_option", "authorizer_appid": SEED_APPID, "option_name": "voice_recognize"}),
+            "missing_option_value",
+        ),
+        (
+            json!({"op": "clear_quota", "appid": "bad appid!"}),
+            "invalid_appid",
+        ),
+    ] {
+        let err = invoke(&p, payload.clone()).await.unwrap_err();
+        assert_eq!((err.status, err.code.as_str()), (400, code), "{payload}");
+    }
+    let err = invoke(&p, json!({"op": "everything"})).await.unwrap_err();
+    assert!(err.message.contains("jscode2session"), "{}", err.message);
+    let req = http_event("POST", "/component-api", &[], &[], Some("{}"));
+    let resp = handle(&p.core.component_calls(), req).await.unwrap();
+    assert_eq!(resp.status(), 404, "not served over HTTP");
+    assert_eq!(p.wechat.total(), 0);
+}
