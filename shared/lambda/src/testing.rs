@@ -106,26 +106,9 @@ impl Platform {
     /// `appid` authorized with the refresh token `refresh-of-<appid>`, permissions 1 and 15,
     /// and an access token that has just expired.
     pub async fn authorized(&self, appid: &str) {
-        let now = Timestamp::now();
-        self.core
-            .store
-            .save_authorization(
-                &NewAuthorization {
-                    authorizer_appid: AuthorizerAppid::parse(appid).expect("a valid AppID"),
-                    refresh_token: Some(RefreshToken::new(format!("refresh-of-{appid}"))),
-                    access: Some(CachedToken {
-                        token: AccessToken::new("access-stale"),
-                        expires_at: now.minus(Duration::from_secs(1)),
-                    }),
-                    permission_ids: vec![PermissionId(1), PermissionId(15)],
-                    code_hash: None,
-                    ext: None,
-                },
-                now,
-                now,
-            )
-            .await
-            .expect("the memory store saves the authorization");
+        let refresh = format!("refresh-of-{appid}");
+        let authorization = stale_authorization(appid, &refresh, &[1, 15]);
+        save(self.core.store.as_ref(), &authorization).await;
     }
 
     /// The platform's message crypto, to seal pushes and messages as WeChat does.
@@ -171,6 +154,35 @@ impl Platform {
             .expect("the memory store saves the ticket");
         self
     }
+}
+
+/// `appid` authorized with `refresh_token` and `permissions`, its access token `access-EXPIRED`
+/// having lapsed a second ago: the next request for a token must renew it.
+pub fn stale_authorization(
+    appid: &str,
+    refresh_token: &str,
+    permissions: &[u32],
+) -> NewAuthorization {
+    NewAuthorization {
+        authorizer_appid: AuthorizerAppid::parse(appid).expect("a valid AppID"),
+        refresh_token: Some(RefreshToken::new(refresh_token)),
+        access: Some(CachedToken {
+            token: AccessToken::new("access-EXPIRED"),
+            expires_at: Timestamp::now().minus(Duration::from_secs(1)),
+        }),
+        permission_ids: permissions.iter().copied().map(PermissionId).collect(),
+        code_hash: None,
+        ext: None,
+    }
+}
+
+/// Saves `authorization` now in `store`, which must accept it.
+pub async fn save(store: &dyn AuthorizerStore, authorization: &NewAuthorization) {
+    let now = Timestamp::now();
+    store
+        .save_authorization(authorization, now, now)
+        .await
+        .expect("the store saves the authorization");
 }
 
 /// One container's core on `store`, as the production wiring builds it.

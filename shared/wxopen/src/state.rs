@@ -276,55 +276,17 @@ mod tests {
     fn the_success_signature_covers_the_appid_the_ext_and_the_expiry() {
         let key = Secret::new("success-key");
         let sig = success_signature(&key, "wxa", Some("customer-42"), 1000);
-        assert!(verify_success(
-            &key,
-            "wxa",
-            Some("customer-42"),
-            1000,
-            &sig,
-            999
-        ));
-        assert!(!verify_success(
-            &key,
-            "wxb",
-            Some("customer-42"),
-            1000,
-            &sig,
-            999
-        ));
-        assert!(!verify_success(
-            &key,
-            "wxa",
-            Some("customer-43"),
-            1000,
-            &sig,
-            999
-        ));
-        assert!(!verify_success(&key, "wxa", None, 1000, &sig, 999));
-        assert!(!verify_success(
-            &key,
-            "wxa",
-            Some("customer-42"),
-            2000,
-            &sig,
-            999
-        ));
-        assert!(!verify_success(
-            &key,
-            "wxa",
-            Some("customer-42"),
-            1000,
-            &sig,
-            1001
-        ));
-        assert!(!verify_success(
-            &Secret::new("other"),
-            "wxa",
-            Some("customer-42"),
-            1000,
-            &sig,
-            999
-        ));
+        let verify = |key: &Secret, appid, ext, expires_at, now| {
+            verify_success(key, appid, ext, expires_at, &sig, now)
+        };
+        let c42 = Some("customer-42");
+        assert!(verify(&key, "wxa", c42, 1000, 999));
+        assert!(!verify(&key, "wxb", c42, 1000, 999));
+        assert!(!verify(&key, "wxa", Some("customer-43"), 1000, 999));
+        assert!(!verify(&key, "wxa", None, 1000, 999));
+        assert!(!verify(&key, "wxa", c42, 2000, 999));
+        assert!(!verify(&key, "wxa", c42, 1000, 1001), "expired");
+        assert!(!verify(&Secret::new("other"), "wxa", c42, 1000, 999));
         // The documented message, so that any language can verify it.
         assert_eq!(sig, hmac_hex(&key, "wxa\ncustomer-42\n1000"));
     }

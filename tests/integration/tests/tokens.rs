@@ -11,13 +11,14 @@ use wxopen::clock::Timestamp;
 use wxopen::services::ServiceError;
 use wxopen::store::{
     AuthorizerStore, AuthorizerTokenWrite, CachedToken, DynamoStore, HistoryReader, Lease,
-    NewAuthorization, TicketStore, TokenKey, TokenStore, TokenWrite,
+    TicketStore, TokenKey, TokenStore, TokenWrite,
 };
 use wxopen::tokens::{AuthorizerError, RefreshError, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen_lambda::testing::stale_authorization;
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{
-    AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, RefreshToken, Secret, VerifyTicket,
+    AccessToken, AuthorizerAppid, ComponentAppid, RefreshToken, Secret, VerifyTicket,
 };
 
 const APPSECRET: &str = "appsecret-VALUE-never-logged";
@@ -81,24 +82,8 @@ async fn world() -> World {
         .save_ticket(&VerifyTicket::new("ticket@@@VALUE"), Timestamp::now())
         .await
         .unwrap();
-    store
-        .save_authorization(
-            &NewAuthorization {
-                authorizer_appid: app(),
-                refresh_token: Some(RefreshToken::new("refresh-ORIGINAL")),
-                access: Some(CachedToken {
-                    token: AccessToken::new("access-EXPIRED"),
-                    expires_at: Timestamp::now().minus(Duration::from_secs(10)),
-                }),
-                permission_ids: vec![PermissionId(1), PermissionId(2)],
-                code_hash: None,
-                ext: None,
-            },
-            Timestamp::now(),
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let authorization = stale_authorization(app().as_str(), "refresh-ORIGINAL", &[1, 2]);
+    wxopen_lambda::testing::save(&store, &authorization).await;
     World { table, stub, store }
 }
 

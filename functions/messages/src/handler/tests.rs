@@ -58,6 +58,10 @@ async fn the_release_tests_text_case_is_answered_with_a_sealed_reply_and_not_pub
         reply.contains("<ToUserName><![CDATA[o-user]]></ToUserName>"),
         "{reply}"
     );
+    assert!(
+        reply.contains("<FromUserName><![CDATA[gh_c0f28a78b318]]></FromUserName>"),
+        "{reply}"
+    );
     assert!(p.bus.published().is_empty());
 }
 

@@ -9,7 +9,10 @@ use crate::wechat::{RawResponse, WeChatError};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::time::Instant;
-use wxopen_models::api::{GetAuthorizerOptionResponse, OptionName, OptionValue};
+use wxopen_models::api::{
+    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, OptionName, OptionValue,
+    SetAuthorizerOptionRequest,
+};
 use wxopen_models::calls::{
     ApiAnswer, ApiCall, CallError, CheckedCall, Method, OAuthGrant, Session,
 };
@@ -246,7 +249,12 @@ impl ComponentCalls {
         appid: &AuthorizerAppid,
         name: &OptionName,
     ) -> Result<GetAuthorizerOptionResponse, ServiceError> {
-        self.api.get_option(appid, name).await
+        let req = GetAuthorizerOptionRequest {
+            component_appid: self.component(),
+            authorizer_appid: appid.clone(),
+            option_name: name.clone(),
+        };
+        self.api.get_option(&req).await
     }
 
     /// `api_set_authorizer_option`.
@@ -256,7 +264,13 @@ impl ComponentCalls {
         name: &OptionName,
         value: &OptionValue,
     ) -> Result<(), ServiceError> {
-        self.api.set_option(appid, name, value).await
+        let req = SetAuthorizerOptionRequest {
+            component_appid: self.component(),
+            authorizer_appid: appid.clone(),
+            option_name: name.clone(),
+            option_value: value.clone(),
+        };
+        self.api.set_option(&req).await
     }
 }
 

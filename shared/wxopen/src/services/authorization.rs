@@ -11,6 +11,7 @@ use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
+use crate::store::PendingExt;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -213,10 +214,13 @@ impl Authorization {
             // For the `authorized` push, which names the pre-auth code but carries no state.
             let until =
                 Timestamp::now().plus(STATE_LIFETIME.max(Duration::from_secs(pre.expires_in)));
-            self.exchanger
-                .store()
-                .save_pending_ext(&secret_hash(pre.pre_auth_code.expose()), ext, until)
-                .await?;
+            let pre_auth_hash = secret_hash(pre.pre_auth_code.expose());
+            let pending = PendingExt {
+                pre_auth_hash: &pre_auth_hash,
+                ext,
+                until,
+            };
+            self.exchanger.store().save_pending_ext(&pending).await?;
         }
         let mut redirect = callback.clone();
         redirect.query_pairs_mut().append_pair("state", &state);

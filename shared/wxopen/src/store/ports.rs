@@ -386,15 +386,22 @@ pub trait AuthorizerStore: Send + Sync {
     /// Remembers the `ext` an authorization started with, by the hash of its pre-auth code,
     /// until `until`: the `authorized` push names the pre-auth code, so whichever of the push
     /// and the redirect exchanges the code first stores the binding.
-    async fn save_pending_ext(
-        &self,
-        pre_auth_hash: &str,
-        ext: &str,
-        until: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn save_pending_ext(&self, pending: &PendingExt<'_>) -> Result<(), StoreError>;
 
     /// The `ext` remembered for a pre-auth code (by hash), while it lasts.
     async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// The `ext` an authorization started with, remembered by the hash of its pre-auth code until
+/// `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingExt<'a> {
+    /// The SHA-256 of the pre-auth code, hex.
+    pub pre_auth_hash: &'a str,
+    /// The caller data of the minted link.
+    pub ext: &'a str,
+    /// When it lapses.
+    pub until: Timestamp,
 }
 
 /// Listing stored authorizers.

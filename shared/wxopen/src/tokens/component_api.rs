@@ -8,7 +8,8 @@ use std::sync::Arc;
 use wxopen_models::api::{
     CreatePreAuthCodeRequest, CreatePreAuthCodeResponse, CustomTextMessage,
     GetAuthorizerInfoRequest, GetAuthorizerInfoResponse, GetAuthorizerListRequest,
-    GetAuthorizerListResponse, QueryAuthRequest, QueryAuthResponse,
+    GetAuthorizerListResponse, GetAuthorizerOptionRequest, GetAuthorizerOptionResponse,
+    QueryAuthRequest, QueryAuthResponse, SetAuthorizerOptionRequest,
 };
 use wxopen_models::{AuthorizationCode, AuthorizerAppid, ComponentAppid};
 
@@ -125,6 +126,29 @@ impl ComponentApi {
             .with_authorizer_token(appid, |token| async move {
                 api.send_custom_message(&token, msg).await
             })
+            .await
+    }
+
+    /// `api_get_authorizer_option`.
+    pub async fn get_option(
+        &self,
+        req: &GetAuthorizerOptionRequest,
+    ) -> Result<GetAuthorizerOptionResponse, ServiceError> {
+        let api = &self.wechat;
+        self.tokens
+            .with_component_token(
+                |token| async move { api.get_authorizer_option(&token, req).await },
+            )
+            .await
+    }
+
+    /// `api_set_authorizer_option`.
+    pub async fn set_option(&self, req: &SetAuthorizerOptionRequest) -> Result<(), ServiceError> {
+        let api = &self.wechat;
+        self.tokens
+            .with_component_token(
+                |token| async move { api.set_authorizer_option(&token, req).await },
+            )
             .await
     }
 }

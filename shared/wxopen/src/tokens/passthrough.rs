@@ -6,10 +6,6 @@ use super::ComponentApi;
 use crate::error::ServiceError;
 use crate::store::TokenKey;
 use crate::wechat::{RawRequest, RawResponse};
-use wxopen_models::api::{
-    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, OptionName, OptionValue,
-    SetAuthorizerOptionRequest,
-};
 use wxopen_models::calls::CheckedCall;
 use wxopen_models::AuthorizerAppid;
 
@@ -59,47 +55,5 @@ impl ComponentApi {
         self.tokens.invalidate(&TokenKey::Component, &token).await?;
         let token = self.tokens.component_token().await?.token;
         Ok(self.wechat.call_raw(&request(&token)).await?)
-    }
-
-    /// `api_get_authorizer_option`.
-    pub async fn get_option(
-        &self,
-        appid: &AuthorizerAppid,
-        name: &OptionName,
-    ) -> Result<GetAuthorizerOptionResponse, ServiceError> {
-        let req = GetAuthorizerOptionRequest {
-            component_appid: self.component(),
-            authorizer_appid: appid.clone(),
-            option_name: name.clone(),
-        };
-        let api = &self.wechat;
-        self.tokens
-            .with_component_token(|token| {
-                let req = &req;
-                async move { api.get_authorizer_option(&token, req).await }
-            })
-            .await
-    }
-
-    /// `api_set_authorizer_option`.
-    pub async fn set_option(
-        &self,
-        appid: &AuthorizerAppid,
-        name: &OptionName,
-        value: &OptionValue,
-    ) -> Result<(), ServiceError> {
-        let req = SetAuthorizerOptionRequest {
-            component_appid: self.component(),
-            authorizer_appid: appid.clone(),
-            option_name: name.clone(),
-            option_value: value.clone(),
-        };
-        let api = &self.wechat;
-        self.tokens
-            .with_component_token(|token| {
-                let req = &req;
-                async move { api.set_authorizer_option(&token, req).await }
-            })
-            .await
     }
 }

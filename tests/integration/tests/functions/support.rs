@@ -7,12 +7,9 @@ pub use serde_json::json;
 pub use std::collections::HashMap;
 pub use std::time::Duration;
 pub use wxopen::clock::{now_secs, Timestamp};
-pub use wxopen::store::{
-    AuthorizerStore, CachedToken, HistoryReader, NewAuthorization, TicketStore, TokenKey,
-    TokenStore,
-};
+pub use wxopen::store::{AuthorizerStore, HistoryReader, TicketStore, TokenKey, TokenStore};
 pub use wxopen_models::records::AuthorizerStatus;
-pub use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId, RefreshToken};
+pub use wxopen_models::AuthorizerAppid;
 
 pub const SEED_APPID: &str = "wxf8b4f85f3a794e77";
 
@@ -29,24 +26,9 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 }
 
 pub async fn store_authorizer(env: &TestEnv, appid: &str) {
-    env.store
-        .save_authorization(
-            &NewAuthorization {
-                authorizer_appid: AuthorizerAppid::parse(appid).unwrap(),
-                refresh_token: Some(RefreshToken::new(format!("refresh-of-{appid}"))),
-                access: Some(CachedToken {
-                    token: AccessToken::new("access-stale"),
-                    expires_at: Timestamp::now().minus(Duration::from_secs(1)),
-                }),
-                permission_ids: vec![PermissionId(1), PermissionId(15)],
-                code_hash: None,
-                ext: None,
-            },
-            Timestamp::now(),
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let refresh = format!("refresh-of-{appid}");
+    let authorization = wxopen_lambda::testing::stale_authorization(appid, &refresh, &[1, 15]);
+    wxopen_lambda::testing::save(&env.store, &authorization).await;
 }
 
 /// Runs authorize and returns the state it put in the redirect URI.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::state::verify_success;
-use crate::store::{AuthorizerStore, HistoryReader};
+use crate::store::HistoryReader;
 
 /// The instance's authorization use case, with a success URL.
 fn with_success_url(i: &Instance) -> Authorization {
@@ -78,39 +78,21 @@ async fn a_minted_link_binds_the_record_the_history_and_a_signed_redirect_to_its
     let expires_at: i64 = redirect["expires_at"].parse().unwrap();
     let key = Secret::new("success-key");
     let now = Timestamp::now().secs();
-    assert!(verify_success(
-        &key,
-        "wxbound",
-        Some("customer-42"),
-        expires_at,
-        &redirect["signature"],
-        now
-    ));
+    let verify = |appid: &str, ext: &str, expires_at: i64| {
+        verify_success(
+            &key,
+            appid,
+            Some(ext),
+            expires_at,
+            &redirect["signature"],
+            now,
+        )
+    };
+    assert!(verify("wxbound", "customer-42", expires_at));
     // Whoever types the URL with another customer or account fails the check.
-    assert!(!verify_success(
-        &key,
-        "wxbound",
-        Some("customer-43"),
-        expires_at,
-        &redirect["signature"],
-        now
-    ));
-    assert!(!verify_success(
-        &key,
-        "wxother",
-        Some("customer-42"),
-        expires_at,
-        &redirect["signature"],
-        now
-    ));
-    assert!(!verify_success(
-        &key,
-        "wxbound",
-        Some("customer-42"),
-        expires_at + 1,
-        &redirect["signature"],
-        now
-    ));
+    assert!(!verify("wxbound", "customer-43", expires_at));
+    assert!(!verify("wxother", "customer-42", expires_at));
+    assert!(!verify("wxbound", "customer-42", expires_at + 1));
 }
 
 #[tokio::test]
@@ -126,12 +108,7 @@ async fn the_binding_holds_when_the_authorized_push_exchanges_the_code_first() {
     let xml = format!("<xml><AppId>wx_component_svc</AppId><CreateTime>{}</CreateTime><InfoType>authorized</InfoType><AuthorizerAppid>wxpushed</AuthorizerAppid><AuthorizationCode>code-wxpushed</AuthorizationCode><PreAuthCode>{pre_auth_code}</PreAuthCode></xml>", Timestamp::now().secs());
     let sealed = i.crypto.seal(&xml, "1", "n");
     i.pushes.handle(&signed(&sealed)).await.unwrap();
-    let stored = w
-        .store
-        .load_authorizer(&appid("wxpushed"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.stored("wxpushed").await;
     assert_eq!(stored.record.ext.as_deref(), Some("customer-7"));
     // The browser arrives second: the stored binding is the answer.
     let done = auth

@@ -118,6 +118,13 @@ impl World {
             .await;
     }
 
+    /// What is stored for `app`, which must be stored.
+    async fn stored(&self, app: &str) -> crate::store::StoredAuthorizer {
+        use crate::store::AuthorizerStore;
+        let stored = self.store.load_authorizer(&appid(app)).await.unwrap();
+        stored.unwrap_or_else(|| panic!("{app} is stored"))
+    }
+
     /// Drops `app`'s stored access token `token`.
     async fn expire(&self, app: &str, token: &AccessToken) {
         use crate::store::{TokenKey, TokenStore};

@@ -1,6 +1,5 @@
 use super::*;
 use crate::msg_crypto::{PushError, SealedPush, SignedPush};
-use crate::store::AuthorizerStore;
 use wxopen_models::records::AuthorizerStatus;
 
 fn xml(info_type: &str, create_time: i64, fields: &str) -> String {
@@ -109,12 +108,7 @@ async fn authorized_then_unauthorized_pushes_store_and_revoke_and_a_stale_revoca
         matches!(revoked, PushOutcome::Revoked(Some(ref r)) if r.status == AuthorizerStatus::Revoked),
         "{revoked:?}"
     );
-    let stored = w
-        .store
-        .load_authorizer(&appid("wxpushed"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.stored("wxpushed").await;
     assert_eq!(
         (stored.record.status, stored.refresh_token),
         (AuthorizerStatus::Revoked, None)

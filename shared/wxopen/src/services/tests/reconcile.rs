@@ -34,12 +34,7 @@ async fn the_reconcile_adds_missing_authorizers_with_their_grant_and_leaves_curr
     let reconciled = report.reconcile.unwrap();
     assert_eq!(reconciled.outcome, ReconcileOutcome::Complete);
     assert!(reconciled.pass.last_completed_at.is_some());
-    let added = w
-        .store
-        .load_authorizer(&appid("wxmissing"))
-        .await
-        .unwrap()
-        .unwrap();
+    let added = w.stored("wxmissing").await;
     assert_eq!(added.refresh_token.unwrap().expose(), "rt-list");
     assert_eq!(
         added.record.permission_ids,

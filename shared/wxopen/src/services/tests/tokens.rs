@@ -46,12 +46,7 @@ async fn a_refused_refresh_token_marks_needs_reauth_and_keeps_the_token() {
         err,
         ServiceError::Authorizer(AuthorizerError::NeedsReauth(appid("wxrefused")))
     );
-    let stored = w
-        .store
-        .load_authorizer(&appid("wxrefused"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.stored("wxrefused").await;
     assert_eq!(stored.record.status, AuthorizerStatus::NeedsReauth);
     assert_eq!(
         stored.refresh_token.unwrap().expose(),
@@ -77,12 +72,7 @@ async fn a_rotated_refresh_token_is_stored_before_the_access_token_is_handed_out
         .token(&appid("wxrotate"), None)
         .await
         .unwrap();
-    let stored = w
-        .store
-        .load_authorizer(&appid("wxrotate"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = w.stored("wxrotate").await;
     assert!(stored
         .refresh_token
         .unwrap()

@@ -352,16 +352,24 @@ pub async fn the_binding_is_stored_with_the_record_and_its_history(s: impl Fixtu
         "{history:?}"
     );
 
-    s.save_pending_ext("hash-of-pre", "customer-7", far())
-        .await
-        .unwrap();
+    s.save_pending_ext(&PendingExt {
+        pre_auth_hash: "hash-of-pre",
+        ext: "customer-7",
+        until: far(),
+    })
+    .await
+    .unwrap();
     assert_eq!(
         s.pending_ext("hash-of-pre").await.unwrap().as_deref(),
         Some("customer-7")
     );
-    s.save_pending_ext("hash-of-old", "customer-8", secs(1))
-        .await
-        .unwrap();
+    s.save_pending_ext(&PendingExt {
+        pre_auth_hash: "hash-of-old",
+        ext: "customer-8",
+        until: secs(1),
+    })
+    .await
+    .unwrap();
     assert_eq!(s.pending_ext("hash-of-old").await.unwrap(), None, "lapsed");
     assert_eq!(s.pending_ext("hash-unknown").await.unwrap(), None);
 }

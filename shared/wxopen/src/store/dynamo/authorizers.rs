@@ -11,7 +11,8 @@ use crate::clock::Timestamp;
 use crate::store::rules::{self, plan_authorization, plan_revocation, recovered};
 use crate::store::{
     AuthorizerListing, AuthorizerPage, AuthorizerStore, HistoryReader, InfoSnapshot, Known,
-    NewAuthorization, RecoverOutcome, Recovery, StoreError, StoredAuthorizer, EXCHANGED_CODE_TTL,
+    NewAuthorization, PendingExt, RecoverOutcome, Recovery, StoreError, StoredAuthorizer,
+    EXCHANGED_CODE_TTL,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
@@ -233,13 +234,8 @@ impl AuthorizerStore for DynamoStore {
         self.read_exchanged_code(code_hash).await
     }
 
-    async fn save_pending_ext(
-        &self,
-        pre_auth_hash: &str,
-        ext: &str,
-        until: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write_pending_ext(pre_auth_hash, ext, until).await
+    async fn save_pending_ext(&self, pending: &PendingExt<'_>) -> Result<(), StoreError> {
+        self.write_pending_ext(pending).await
     }
 
     async fn pending_ext(&self, pre_auth_hash: &str) -> Result<Option<String>, StoreError> {

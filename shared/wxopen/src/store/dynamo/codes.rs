@@ -5,7 +5,7 @@ use super::expr::{n, s, Item};
 use super::items::{code_sk, pending_ext_sk};
 use super::DynamoStore;
 use crate::clock::Timestamp;
-use crate::store::StoreError;
+use crate::store::{PendingExt, StoreError};
 use wxopen_models::AuthorizerAppid;
 
 impl DynamoStore {
@@ -44,15 +44,10 @@ impl DynamoStore {
     }
 
     /// Remembers the `ext` of the authorization a pre-auth code starts, until `until`.
-    pub(super) async fn write_pending_ext(
-        &self,
-        pre_auth_hash: &str,
-        ext: &str,
-        until: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut item = self.item_key(pending_ext_sk(pre_auth_hash));
-        item.insert("ext".into(), s(ext));
-        item.insert("expires_at".into(), n(until.secs()));
+    pub(super) async fn write_pending_ext(&self, p: &PendingExt<'_>) -> Result<(), StoreError> {
+        let mut item = self.item_key(pending_ext_sk(p.pre_auth_hash));
+        item.insert("ext".into(), s(p.ext));
+        item.insert("expires_at".into(), n(p.until.secs()));
         self.put(item, "remember the ext of an authorization").await
     }
 

@@ -76,9 +76,8 @@ impl AuthorizerStore for MemoryStore {
         wanted: &Recovery<'_>,
         at: Timestamp,
     ) -> Result<RecoverOutcome, StoreError> {
-        let listed = wanted.listed;
-        let appid = &listed.authorizer_appid;
         // Each call is atomic here: what is stored now decides, whatever the caller believed.
+        let (listed, appid) = (wanted.listed, &wanted.listed.authorizer_appid);
         Ok(self.with(|c| {
             let existing = c.authorizers.get(appid);
             let outcome = rules::recovery(existing, listed);
@@ -133,16 +132,9 @@ impl AuthorizerStore for MemoryStore {
         }))
     }
 
-    async fn save_pending_ext(
-        &self,
-        pre_auth_hash: &str,
-        ext: &str,
-        until: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.pending_ext
-                .insert(pre_auth_hash.to_owned(), (ext.to_owned(), until))
-        });
+    async fn save_pending_ext(&self, p: &PendingExt<'_>) -> Result<(), StoreError> {
+        let (hash, ext) = (p.pre_auth_hash.to_owned(), p.ext.to_owned());
+        self.with(|c| c.pending_ext.insert(hash, (ext, p.until)));
         Ok(())
     }
 
