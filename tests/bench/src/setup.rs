@@ -49,8 +49,12 @@ pub struct Bench {
     pub ticket_serial: u64,
 }
 
+/// A function's binary: in `BENCH_BINARIES` when set, else the release build's.
 pub fn binary(name: &str) -> String {
-    format!("{ROOT}/target/release/{name}")
+    match std::env::var("BENCH_BINARIES") {
+        Ok(dir) => format!("{dir}/{name}"),
+        Err(_) => format!("{ROOT}/target/release/{name}"),
+    }
 }
 
 impl Bench {
