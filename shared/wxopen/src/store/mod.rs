@@ -10,14 +10,12 @@ pub mod behaviour;
 mod dynamo;
 mod memory;
 mod ports;
-mod reconcile;
 pub mod rules;
 
 pub use dynamo::stream::history_change;
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 pub use ports::*;
-pub use reconcile::*;
 
 /// How long the record of an exchanged code is kept (codes live 10 minutes at most).
 pub const EXCHANGED_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -14,6 +14,23 @@ use crate::store::*;
 use wxopen_models::records::HistoryKind;
 use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, RefreshToken};
 
+/// Every capability, as the suite uses an adapter (test code only: production code names the
+/// narrow ports it needs).
+pub trait Store:
+    TicketStore + TokenStore + AuthorizerStore + AuthorizerListing + HistoryReader + ReconcileStore
+{
+}
+
+impl<T> Store for T where
+    T: TicketStore
+        + TokenStore
+        + AuthorizerStore
+        + AuthorizerListing
+        + HistoryReader
+        + ReconcileStore
+{
+}
+
 /// An adapter under test: a fresh, empty store bound to [`component`], and the same data
 /// bound to another component.
 pub trait Fixture: Store + Sized {

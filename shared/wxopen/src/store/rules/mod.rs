@@ -2,7 +2,7 @@
 //! are pinned once and tested in microseconds. Both adapters (DynamoDB and memory) call these
 //! and only translate the outcome into their own writes.
 
-use super::ports::{Lease, NewAuthorization, RecoverOutcome, StoredAuthorizer};
+use super::{Lease, NewAuthorization, RecoverOutcome, StoredAuthorizer};
 use crate::clock::Timestamp;
 use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::records::{AuthorizerRecord, AuthorizerStatus, HistoryKind};

@@ -1,5 +1,5 @@
 use super::*;
-use crate::store::ports::CachedToken;
+use crate::store::CachedToken;
 use wxopen_models::api::AuthorizerListItem;
 use wxopen_models::{AccessToken, AuthorizerAppid, PermissionId};
 

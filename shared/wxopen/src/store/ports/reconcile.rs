@@ -1,7 +1,7 @@
 //! The reconcile's port: its stored position and lease, and a cheap read of every stored
 //! authorizer to compare WeChat's list against.
 
-use super::ports::{Lease, StoreError, StoredAuthorizer};
+use super::{Lease, StoreError, StoredAuthorizer};
 use crate::clock::Timestamp;
 use async_trait::async_trait;
 use serde::Serialize;
