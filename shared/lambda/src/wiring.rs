@@ -29,8 +29,10 @@ pub struct Core<S> {
     pub env: Env,
     /// The store, bound to the component.
     pub store: Arc<S>,
-    /// The component API with its token manager.
+    /// The component's typed WeChat calls.
     pub api: ComponentApi,
+    /// The token manager: both kinds of token, cached, leased and renewed.
+    pub tokens: Arc<TokenManager>,
     /// Where authorization changes and messages are published (`EVENT_BUS_NAME`).
     pub publisher: Arc<dyn EventPublisher>,
     /// How long an exchange of a code WeChat calls used waits for a concurrent exchange
@@ -64,7 +66,8 @@ where
         Self {
             env,
             store,
-            api: ComponentApi::new(tokens, wechat),
+            api: ComponentApi::new(tokens.clone(), wechat),
+            tokens,
             publisher,
             exchange_wait: CONCURRENT_EXCHANGE_WAIT,
         }
@@ -72,7 +75,8 @@ where
 
     /// The exchanger over this core.
     pub fn exchanger(&self) -> Arc<Exchanger> {
-        Arc::new(Exchanger::new(self.api.clone(), self.store.clone()).waiting(self.exchange_wait))
+        let exchanger = Exchanger::new(self.api.clone(), self.tokens.clone(), self.store.clone());
+        Arc::new(exchanger.waiting(self.exchange_wait))
     }
 
     /// `authorize` and `callback`: the state key and the round trip's URLs added.
@@ -86,6 +90,8 @@ where
             logged(auth.require_callback_url().map(|_| ()))?;
         }
         Ok(Arc::new(Authorization::new(
+            self.api.clone(),
+            self.store.clone(),
             self.exchanger(),
             auth.signer(),
             auth.pages(),
@@ -96,6 +102,7 @@ where
     pub fn authorizers(&self) -> Arc<Authorizers> {
         Arc::new(Authorizers::new(
             self.api.clone(),
+            self.tokens.clone(),
             self.store.clone(),
             self.store.clone(),
         ))
@@ -104,10 +111,12 @@ where
     /// `events`: the message crypto added.
     pub fn pushes(&self) -> Result<Arc<Pushes>, ConfigError> {
         let push = logged(self.env.push())?;
-        let crypto = push.msg_crypto(self.api.tokens().component());
+        let crypto = push.msg_crypto(&self.api.component());
         Ok(Arc::new(Pushes::new(
             crypto,
             self.store.clone(),
+            self.store.clone(),
+            self.tokens.clone(),
             self.exchanger(),
         )))
     }
@@ -115,9 +124,11 @@ where
     /// `messages`: the message crypto added, publishing to the bus.
     pub fn messages(&self) -> Result<Arc<Messages>, ConfigError> {
         let push = logged(self.env.push())?;
-        let crypto = push.msg_crypto(self.api.tokens().component());
+        let crypto = push.msg_crypto(&self.api.component());
         Ok(Arc::new(Messages::new(
             crypto,
+            self.api.clone(),
+            self.store.clone(),
             self.exchanger(),
             self.publisher.clone(),
         )))
@@ -130,13 +141,14 @@ where
 
     /// `component-api`.
     pub fn component_calls(&self) -> Arc<ComponentCalls> {
-        Arc::new(ComponentCalls::new(self.api.clone()))
+        Arc::new(ComponentCalls::new(self.api.clone(), self.tokens.clone()))
     }
 
     /// `refresher`, reconciling with `settings`.
     pub fn refresher(&self, settings: ReconcileSettings) -> Arc<Refresher> {
         Arc::new(Refresher::new(
             self.api.clone(),
+            self.tokens.clone(),
             self.store.clone(),
             settings,
         ))

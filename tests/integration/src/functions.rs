@@ -98,8 +98,10 @@ pub struct Services {
     pub authorizer_calls: Arc<AuthorizerCalls>,
     /// `component-api`.
     pub component_calls: Arc<ComponentCalls>,
-    /// The component API (and its token manager) they share.
+    /// The component API they share.
     pub api: ComponentApi,
+    /// The token manager they share.
+    pub tokens: std::sync::Arc<wxopen::tokens::TokenManager>,
 }
 
 /// The services as one container builds them, on `table`, with WeChat at `api_base`; `extra`
@@ -161,6 +163,7 @@ pub async fn platform_with_settings(
         refresher: core.refresher(ReconcileSettings::default()),
         exchanger: core.exchanger(),
         api: core.api.clone(),
+        tokens: core.tokens.clone(),
     };
     (services, (*core.store).clone(), vars)
 }

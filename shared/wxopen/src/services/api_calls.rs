@@ -4,10 +4,11 @@
 //! the status, the errcode and the latency, never a token, a code, a query value or a body.
 
 use super::ServiceError;
-use crate::tokens::ComponentApi;
+use crate::tokens::{ComponentApi, TokenManager};
 use crate::wechat::{RawResponse, WeChatError};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Instant;
 use wxopen_models::api::{
     GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, OptionName, OptionValue,
@@ -91,6 +92,7 @@ impl AuthorizerCalls {
 #[derive(Clone)]
 pub struct ComponentCalls {
     api: ComponentApi,
+    tokens: Arc<TokenManager>,
 }
 
 /// The component's web APIs (`/sns/...`) take `component_appid` in the query.
@@ -99,13 +101,13 @@ fn takes_component_appid_in_query(path: &str) -> bool {
 }
 
 impl ComponentCalls {
-    /// Calls through `api` (its token manager and WeChat client).
-    pub fn new(api: ComponentApi) -> Self {
-        Self { api }
+    /// Calls through `api`; quota resets through `tokens` (they use the platform's secret).
+    pub fn new(api: ComponentApi, tokens: Arc<TokenManager>) -> Self {
+        Self { api, tokens }
     }
 
     fn component(&self) -> ComponentAppid {
-        self.api.tokens().component().clone()
+        self.api.component()
     }
 
     /// Calls `call` as the platform: `component_access_token` injected, and `component_appid`
@@ -229,7 +231,7 @@ impl ComponentCalls {
     /// Resets the daily API quotas of `appid`, or of the platform (`clear_quota/v2`), for when
     /// WeChat answers 45009. One audit line; WeChat allows 10 resets a month.
     pub async fn clear_quota(&self, appid: Option<&AuthorizerAppid>) -> Result<(), ServiceError> {
-        let result = self.api.tokens().clear_quota(appid).await;
+        let result = self.tokens.clear_quota(appid).await;
         match &result {
             Ok(()) => tracing::warn!(
                 audit = "clear_quota",

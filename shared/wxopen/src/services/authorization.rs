@@ -11,7 +11,8 @@ use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
-use crate::store::PendingExt;
+use crate::store::{AuthorizerStore, PendingExt};
+use crate::tokens::ComponentApi;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -98,15 +99,26 @@ pub struct Completed {
 /// The authorize and callback use case.
 #[derive(Clone)]
 pub struct Authorization {
+    api: ComponentApi,
+    authorizers: Arc<dyn AuthorizerStore>,
     exchanger: Arc<Exchanger>,
     state: StateSigner,
     pages: AuthPages,
 }
 
 impl Authorization {
-    /// The use case with its exchanger, `state` key and URLs.
-    pub fn new(exchanger: Arc<Exchanger>, state: StateSigner, pages: AuthPages) -> Self {
+    /// The use case: the component's calls (pre-auth codes, profiles), the authorizer store,
+    /// the exchanger, the `state` key and the round trip's URLs.
+    pub fn new(
+        api: ComponentApi,
+        authorizers: Arc<dyn AuthorizerStore>,
+        exchanger: Arc<Exchanger>,
+        state: StateSigner,
+        pages: AuthPages,
+    ) -> Self {
         Self {
+            api,
+            authorizers,
             exchanger,
             state,
             pages,
@@ -209,7 +221,7 @@ impl Authorization {
                 Timestamp::now().plus(STATE_LIFETIME).secs(),
             )
             .map_err(|e| ServiceError::invalid("invalid_ext", e.to_string()))?;
-        let pre = self.exchanger.api().create_pre_auth_code().await?;
+        let pre = self.api.create_pre_auth_code().await?;
         if let Some(ext) = &req.ext {
             // For the `authorized` push, which names the pre-auth code but carries no state.
             let until =
@@ -220,7 +232,7 @@ impl Authorization {
                 ext,
                 until,
             };
-            self.exchanger.store().save_pending_ext(&pending).await?;
+            self.authorizers.save_pending_ext(&pending).await?;
         }
         let mut redirect = callback.clone();
         redirect.query_pairs_mut().append_pair("state", &state);
@@ -237,12 +249,9 @@ impl Authorization {
                 q.append_pair("action", "bindcomponent")
                     .append_pair("no_scan", "1");
             }
-            q.append_pair(
-                "component_appid",
-                self.exchanger.api().tokens().component().as_str(),
-            )
-            .append_pair("pre_auth_code", pre.pre_auth_code.expose())
-            .append_pair("redirect_uri", redirect.as_str());
+            q.append_pair("component_appid", self.api.component().as_str())
+                .append_pair("pre_auth_code", pre.pre_auth_code.expose())
+                .append_pair("redirect_uri", redirect.as_str());
             // biz_appid pins one account and excludes auth_type.
             match &req.biz_appid {
                 Some(biz) => q.append_pair("biz_appid", biz.as_str()),
@@ -271,9 +280,13 @@ impl Authorization {
             .exchanger
             .exchange_or_find(&AuthorizationCode::new(code), verified.ext.as_deref())
             .await?;
-        let api = self.exchanger.api();
-        let store = self.exchanger.store().as_ref();
-        let info = match fetch_info(api, store, &record.authorizer_appid).await {
+        let info = match fetch_info(
+            &self.api,
+            self.authorizers.as_ref(),
+            &record.authorizer_appid,
+        )
+        .await
+        {
             Ok((info, _)) => Some(info),
             Err(e) => {
                 tracing::warn!(authorizer = %record.authorizer_appid, error = %e, "authorized, but the account's profile could not be fetched for the result page");

@@ -5,7 +5,7 @@ use super::views::{permission_views, AuthorizerView, InfoSource, TokenGrant};
 use super::ServiceError;
 use crate::clock::Timestamp;
 use crate::store::{AuthorizerListing, AuthorizerPage, AuthorizerStore, InfoSnapshot, TokenKey};
-use crate::tokens::{AuthorizerError, ComponentApi};
+use crate::tokens::{AuthorizerError, ComponentApi, TokenManager};
 use std::sync::Arc;
 use std::time::Duration;
 use wxopen_models::api::GetAuthorizerInfoResponse;
@@ -56,19 +56,23 @@ impl InfoRead {
 #[derive(Clone)]
 pub struct Authorizers {
     api: ComponentApi,
+    tokens: Arc<TokenManager>,
     store: Arc<dyn AuthorizerStore>,
     listing: Arc<dyn AuthorizerListing>,
 }
 
 impl Authorizers {
-    /// The use case over the component API and the authorizer stores.
+    /// The use case over the component API (profiles), the token manager and the authorizer
+    /// stores.
     pub fn new(
         api: ComponentApi,
+        tokens: Arc<TokenManager>,
         store: Arc<dyn AuthorizerStore>,
         listing: Arc<dyn AuthorizerListing>,
     ) -> Self {
         Self {
             api,
+            tokens,
             store,
             listing,
         }
@@ -146,7 +150,7 @@ impl Authorizers {
         appid: &AuthorizerAppid,
         invalid: Option<&AccessToken>,
     ) -> Result<TokenGrant, ServiceError> {
-        let tokens = self.api.tokens();
+        let tokens = &self.tokens;
         if let Some(failed) = invalid {
             tokens
                 .invalidate(&TokenKey::Authorizer(appid.clone()), failed)

@@ -4,7 +4,7 @@
 use super::ServiceError;
 use crate::clock::Timestamp;
 use crate::store::{AuthorizerStore, CachedToken, NewAuthorization};
-use crate::tokens::ComponentApi;
+use crate::tokens::{ComponentApi, TokenManager};
 use crate::wechat::WeChatError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,15 +29,22 @@ pub fn secret_hash(value: &str) -> String {
 #[derive(Clone)]
 pub struct Exchanger {
     api: ComponentApi,
+    tokens: Arc<TokenManager>,
     store: Arc<dyn AuthorizerStore>,
     concurrent_wait: Duration,
 }
 
 impl Exchanger {
-    /// An exchanger calling WeChat through `api` and storing in `store`.
-    pub fn new(api: ComponentApi, store: Arc<dyn AuthorizerStore>) -> Self {
+    /// An exchanger calling WeChat through `api`, storing in `store`, and leaving the token it
+    /// gets in `tokens`' memory.
+    pub fn new(
+        api: ComponentApi,
+        tokens: Arc<TokenManager>,
+        store: Arc<dyn AuthorizerStore>,
+    ) -> Self {
         Self {
             api,
+            tokens,
             store,
             concurrent_wait: CONCURRENT_EXCHANGE_WAIT,
         }
@@ -50,16 +57,6 @@ impl Exchanger {
             concurrent_wait: wait,
             ..self
         }
-    }
-
-    /// The component API it calls.
-    pub fn api(&self) -> &ComponentApi {
-        &self.api
-    }
-
-    /// The authorizer store it writes.
-    pub fn store(&self) -> &Arc<dyn AuthorizerStore> {
-        &self.store
     }
 
     /// Exchanges an authorization code and stores the result, with the code's hash in the
@@ -95,8 +92,7 @@ impl Exchanger {
             .filter(|_| record.status == AuthorizerStatus::Authorized)
         {
             // Stored just now: a token request in this container needs no read.
-            self.api
-                .tokens()
+            self.tokens
                 .remember_authorizer(&record.authorizer_appid, access);
         }
         tracing::info!(authorizer = %record.authorizer_appid, status = %record.status, permissions = ?record.permission_ids, "authorization stored");

@@ -6,7 +6,8 @@ use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
 use crate::publish::{EventPublisher, Outgoing};
-use crate::tokens::AuthorizerError;
+use crate::store::AuthorizerStore;
+use crate::tokens::{AuthorizerError, ComponentApi};
 use std::sync::Arc;
 use wxopen_models::api::CustomTextMessage;
 use wxopen_models::messages::{AuthorizerMessage, TextReply};
@@ -30,20 +31,26 @@ pub enum MessageAnswer {
 #[derive(Clone)]
 pub struct Messages {
     crypto: MsgCrypto,
+    api: ComponentApi,
+    authorizers: Arc<dyn AuthorizerStore>,
     exchanger: Arc<Exchanger>,
     publisher: Arc<dyn EventPublisher>,
 }
 
 impl Messages {
-    /// The use case with the platform's message crypto, the exchanger (its store and the
-    /// component API) and where events go.
+    /// The use case with the platform's message crypto, the component's calls (the release
+    /// test's customer-service message), the authorizer store, the exchanger and where events go.
     pub fn new(
         crypto: MsgCrypto,
+        api: ComponentApi,
+        authorizers: Arc<dyn AuthorizerStore>,
         exchanger: Arc<Exchanger>,
         publisher: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             crypto,
+            api,
+            authorizers,
             exchanger,
             publisher,
         }
@@ -76,7 +83,7 @@ impl Messages {
 
     /// Messages are taken only for accounts that authorized the platform and did not revoke.
     async fn require_authorized(&self, appid: &AuthorizerAppid) -> Result<(), ServiceError> {
-        match self.exchanger.store().load_authorizer(appid).await? {
+        match self.authorizers.load_authorizer(appid).await? {
             None => Err(AuthorizerError::Unknown(appid.clone()).into()),
             Some(a) if a.record.status == AuthorizerStatus::Revoked => {
                 Err(AuthorizerError::Revoked(appid.clone()).into())
@@ -116,8 +123,7 @@ impl Messages {
                     message.from_user_name.clone(),
                     format!("{code}{QUERY_AUTH_CODE_REPLY_SUFFIX}"),
                 );
-                self.exchanger
-                    .api()
+                self.api
                     .send_custom_message(&record.authorizer_appid, &reply)
                     .await?;
                 tracing::info!(authorizer = %record.authorizer_appid, "release test: code exchanged and customer-service message sent");

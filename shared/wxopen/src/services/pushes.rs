@@ -5,7 +5,8 @@ use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
-use crate::store::{TicketSave, TicketStore};
+use crate::store::{AuthorizerStore, TicketSave, TicketStore};
+use crate::tokens::TokenManager;
 use crate::wechat::WeChatError;
 use std::sync::Arc;
 use wxopen_models::events::ComponentEvent;
@@ -35,19 +36,26 @@ pub enum PushOutcome {
 pub struct Pushes {
     crypto: MsgCrypto,
     tickets: Arc<dyn TicketStore>,
+    authorizers: Arc<dyn AuthorizerStore>,
+    tokens: Arc<TokenManager>,
     exchanger: Arc<Exchanger>,
 }
 
 impl Pushes {
-    /// The use case with the platform's message crypto, the ticket store and the exchanger.
+    /// The use case with the platform's message crypto, the ticket and authorizer stores, the
+    /// token manager (a revoked account's token is forgotten) and the exchanger.
     pub fn new(
         crypto: MsgCrypto,
         tickets: Arc<dyn TicketStore>,
+        authorizers: Arc<dyn AuthorizerStore>,
+        tokens: Arc<TokenManager>,
         exchanger: Arc<Exchanger>,
     ) -> Self {
         Self {
             crypto,
             tickets,
+            authorizers,
+            tokens,
             exchanger,
         }
     }
@@ -78,8 +86,7 @@ impl Pushes {
                 // code: stored whether this push or the redirect exchanges the code first.
                 let ext = match &e.pre_auth_code {
                     Some(pre) => {
-                        self.exchanger
-                            .store()
+                        self.authorizers
                             .pending_ext(&secret_hash(pre.expose()))
                             .await?
                     }
@@ -103,14 +110,10 @@ impl Pushes {
             ComponentEvent::Unauthorized(e) => {
                 let at = Timestamp::from_secs(e.create_time);
                 let revoked = self
-                    .exchanger
-                    .store()
+                    .authorizers
                     .revoke_authorizer(&e.authorizer_appid, at, Timestamp::now())
                     .await?;
-                self.exchanger
-                    .api()
-                    .tokens()
-                    .forget_authorizer(&e.authorizer_appid);
+                self.tokens.forget_authorizer(&e.authorizer_appid);
                 Ok(PushOutcome::Revoked(revoked))
             }
             ComponentEvent::Other { info_type, .. } => Ok(PushOutcome::Ignored(info_type)),

@@ -6,7 +6,7 @@ use super::ServiceError;
 use crate::clock::Timestamp;
 use crate::store::{AuthorizerStore, ReconcileStore};
 use crate::telemetry;
-use crate::tokens::ComponentApi;
+use crate::tokens::{ComponentApi, TokenManager};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,21 +45,24 @@ pub struct RefreshReport {
 #[derive(Clone)]
 pub struct Refresher {
     pub(super) api: ComponentApi,
+    pub(super) tokens: Arc<TokenManager>,
     pub(super) store: Arc<dyn AuthorizerStore>,
     pub(super) progress: Arc<dyn ReconcileStore>,
     pub(super) settings: ReconcileSettings,
 }
 
 impl Refresher {
-    /// The use case over the component API and a store holding authorizers and the
-    /// reconcile's progress.
+    /// The use case over the component API, the token manager and a store holding authorizers
+    /// and the reconcile's progress.
     pub fn new<S: AuthorizerStore + ReconcileStore + 'static>(
         api: ComponentApi,
+        tokens: Arc<TokenManager>,
         store: Arc<S>,
         settings: ReconcileSettings,
     ) -> Self {
         Self {
             api,
+            tokens,
             store: store.clone(),
             progress: store,
             settings,
@@ -68,7 +71,7 @@ impl Refresher {
 
     /// Runs `job`, stopping cleanly before `deadline` (the Lambda's).
     pub async fn run(&self, job: Job, deadline: Timestamp) -> Result<RefreshReport, ServiceError> {
-        let tokens = self.api.tokens();
+        let tokens = &self.tokens;
         let before = tokens.stored_component_token().await?;
         // Every run reports the ticket's age: a renewal reads (and reports) it anyway.
         if before

@@ -34,12 +34,8 @@ impl ComponentApi {
         Self { tokens, wechat }
     }
 
-    /// The token manager behind these calls.
-    pub fn tokens(&self) -> &Arc<TokenManager> {
-        &self.tokens
-    }
-
-    pub(super) fn component(&self) -> ComponentAppid {
+    /// The component these calls are made for.
+    pub fn component(&self) -> ComponentAppid {
         self.tokens.component().clone()
     }
 

@@ -5,9 +5,14 @@
 use super::ComponentApi;
 use crate::error::ServiceError;
 use crate::store::TokenKey;
-use crate::wechat::{RawRequest, RawResponse};
+use crate::wechat::{RawRequest, RawResponse, WeChatError};
 use wxopen_models::calls::CheckedCall;
-use wxopen_models::AuthorizerAppid;
+use wxopen_models::{AccessToken, AuthorizerAppid};
+
+/// The pass-through's refusal: WeChat answered, with 40001/40014/42001 in the body.
+fn refused(answer: &Result<RawResponse, WeChatError>) -> bool {
+    answer.as_ref().is_ok_and(RawResponse::token_refused)
+}
 
 impl ComponentApi {
     /// `call` as `appid`, with its `access_token`.
@@ -17,21 +22,7 @@ impl ComponentApi {
         call: &CheckedCall,
     ) -> Result<RawResponse, ServiceError> {
         let key = TokenKey::Authorizer(appid.clone());
-        let token = self.tokens.authorizer_token(appid).await?.token;
-        let request = |token| RawRequest {
-            call,
-            token_param: "access_token",
-            token,
-            extra_query: &[],
-        };
-        let first = self.wechat.call_raw(&request(&token)).await?;
-        if !first.token_refused() {
-            return Ok(first);
-        }
-        tracing::info!(authorizer = %appid, path = %call.path, "the authorizer token was refused; replacing it once");
-        self.tokens.invalidate(&key, &token).await?;
-        let token = self.tokens.authorizer_token(appid).await?.token;
-        Ok(self.wechat.call_raw(&request(&token)).await?)
+        self.call_raw(&key, call, "access_token", &[]).await
     }
 
     /// `call` as the platform, with its `component_access_token` and `extra_query`.
@@ -40,20 +31,32 @@ impl ComponentApi {
         call: &CheckedCall,
         extra_query: &[(&'static str, &str)],
     ) -> Result<RawResponse, ServiceError> {
-        let token = self.tokens.component_token().await?.token;
-        let request = |token| RawRequest {
-            call,
-            token_param: "component_access_token",
-            token,
-            extra_query,
+        let key = TokenKey::Component;
+        self.call_raw(&key, call, "component_access_token", extra_query)
+            .await
+    }
+
+    /// `call` with `key`'s token in the query parameter `token_param`.
+    async fn call_raw(
+        &self,
+        key: &TokenKey,
+        call: &CheckedCall,
+        token_param: &'static str,
+        extra_query: &[(&'static str, &str)],
+    ) -> Result<RawResponse, ServiceError> {
+        let wechat = &self.wechat;
+        let send = |token: AccessToken| async move {
+            let request = RawRequest {
+                call,
+                token_param,
+                token: &token,
+                extra_query,
+            };
+            wechat.call_raw(&request).await
         };
-        let first = self.wechat.call_raw(&request(&token)).await?;
-        if !first.token_refused() {
-            return Ok(first);
-        }
-        tracing::info!(path = %call.path, "the component token was refused; replacing it once");
-        self.tokens.invalidate(&TokenKey::Component, &token).await?;
-        let token = self.tokens.component_token().await?.token;
-        Ok(self.wechat.call_raw(&request(&token)).await?)
+        Ok(self
+            .tokens
+            .with_token_refused_when(key, send, refused)
+            .await??)
     }
 }

@@ -40,16 +40,33 @@ impl TokenManager {
         F: Fn(AccessToken) -> Fut,
         Fut: Future<Output = Result<T, WeChatError>>,
     {
+        let refused = |r: &Result<T, WeChatError>| matches!(r, Err(e) if e.is_token_invalid());
+        Ok(self.with_token_refused_when(key, call, refused).await??)
+    }
+
+    /// Calls WeChat with `key`'s token; when `refused` says the answer refused the token, drops
+    /// it and makes the call once more with a new one, whose answer is returned as it is. For
+    /// the pass-through, whose refusals arrive as answers (an errcode in the body), not errors.
+    pub async fn with_token_refused_when<T, F, Fut>(
+        &self,
+        key: &TokenKey,
+        call: F,
+        refused: impl Fn(&Result<T, WeChatError>) -> bool,
+    ) -> Result<Result<T, WeChatError>, ServiceError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: Future<Output = Result<T, WeChatError>>,
+    {
         let margin = self.settings.refresh_margin;
         let token = self.token(key, margin).await?;
-        match call(token.token.clone()).await {
-            Err(e) if e.is_token_invalid() => {
-                self.invalidate(key, &token.token).await?;
-                let token = self.token(key, margin).await?;
-                Ok(call(token.token).await?)
-            }
-            other => Ok(other?),
+        let first = call(token.token.clone()).await;
+        if !refused(&first) {
+            return Ok(first);
         }
+        tracing::info!(token = %key, "WeChat refused the token; replacing it once");
+        self.invalidate(key, &token.token).await?;
+        let token = self.token(key, margin).await?;
+        Ok(call(token.token).await)
     }
 
     /// Drops a token if it is still `failed` (WeChat said 40001/40014/42001), here and in the

@@ -94,6 +94,7 @@ async fn a_reconcile_stopped_by_the_deadline_resumes_at_its_position_and_complet
     };
     let refresher = wxopen::services::Refresher::new(
         env.services.api.clone(),
+        env.services.tokens.clone(),
         std::sync::Arc::new(env.store.clone()),
         settings,
     );

@@ -73,7 +73,7 @@ async fn a_hostile_call_is_refused_by_name_and_nothing_is_sent() {
 async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_by_name() {
     let w = World::new().await;
     let i = w.instance();
-    let component = ComponentCalls::new(i.api.clone());
+    let component = ComponentCalls::new(i.api.clone(), i.tokens.clone());
     let answer = component
         .call(&call(serde_json::json!({"path": "/cgi-bin/component/api_get_authorizer_list", "body": {"offset": 0, "count": 1}})))
         .await
@@ -118,7 +118,8 @@ async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_
 #[tokio::test]
 async fn a_quota_reset_sends_the_platforms_secret_without_a_token_and_only_once() {
     let w = World::new().await;
-    let calls = ComponentCalls::new(w.instance().api.clone());
+    let i = w.instance();
+    let calls = ComponentCalls::new(i.api.clone(), i.tokens.clone());
     calls.clear_quota(Some(&appid("wxoa"))).await.unwrap();
     calls.clear_quota(None).await.unwrap();
     let resets = w.wechat.quota_resets.lock().unwrap().clone();

@@ -8,6 +8,8 @@ use crate::store::HistoryReader;
 /// The instance's authorization use case, with a success URL.
 fn with_success_url(i: &Instance) -> Authorization {
     Authorization::new(
+        i.api.clone(),
+        i.store.clone(),
         i.exchanger.clone(),
         StateSigner::new(Secret::new("s".repeat(32))),
         AuthPages {

@@ -85,6 +85,8 @@ struct Instance {
     messages: Messages,
     refresher: Refresher,
     crypto: MsgCrypto,
+    store: Arc<MemoryStore>,
+    tokens: Arc<TokenManager>,
 }
 
 impl World {
@@ -148,8 +150,8 @@ impl World {
             platform,
             settings,
         ));
-        let api = ComponentApi::new(tokens, self.wechat.clone());
-        let exchanger = Arc::new(Exchanger::new(api.clone(), store.clone()));
+        let api = ComponentApi::new(tokens.clone(), self.wechat.clone());
+        let exchanger = Arc::new(Exchanger::new(api.clone(), tokens.clone(), store.clone()));
         let crypto = MsgCrypto::new(
             Secret::new("msg-token"),
             EncodingAesKey::parse(AES_KEY).unwrap(),
@@ -163,22 +165,39 @@ impl World {
             success_key: Secret::new("success-key"),
         };
         Instance {
-            authorizers: Authorizers::new(api.clone(), store.clone(), store.clone()),
+            authorizers: Authorizers::new(
+                api.clone(),
+                tokens.clone(),
+                store.clone(),
+                store.clone(),
+            ),
             authorization: Authorization::new(
+                api.clone(),
+                store.clone(),
                 exchanger.clone(),
                 StateSigner::new(Secret::new("s".repeat(32))),
                 pages,
             ),
-            pushes: Pushes::new(crypto.clone(), store.clone(), exchanger.clone()),
+            pushes: Pushes::new(
+                crypto.clone(),
+                store.clone(),
+                store.clone(),
+                tokens.clone(),
+                exchanger.clone(),
+            ),
             messages: Messages::new(
                 crypto.clone(),
+                api.clone(),
+                store.clone(),
                 exchanger.clone(),
                 Arc::new(self.publisher.clone()),
             ),
-            refresher: Refresher::new(api.clone(), store.clone(), self.reconcile),
+            refresher: Refresher::new(api.clone(), tokens.clone(), store.clone(), self.reconcile),
             exchanger,
             api,
             crypto,
+            store,
+            tokens,
         }
     }
 }

@@ -169,7 +169,7 @@ async fn no_ticket_counts_as_missing_with_the_wait_as_its_age() {
     let recorded = Recorded::default();
     let _local = metrics::set_default_local_recorder(&recorded);
     let w = World::without_ticket();
-    let tokens = w.instance().api.tokens().clone();
+    let tokens = w.instance().tokens.clone();
     tokens.component_token().await.unwrap_err();
     tokens.check_ticket().await.unwrap();
     assert_eq!(recorded.count(TICKET_MISSING), 2);

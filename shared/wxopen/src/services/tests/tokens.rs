@@ -89,7 +89,7 @@ async fn a_rotated_refresh_token_is_stored_before_the_access_token_is_handed_out
 async fn a_refused_component_token_is_dropped_refetched_and_the_call_retried_once() {
     let w = World::new().await;
     let i = w.instance();
-    let first = i.api.tokens().component_token().await.unwrap();
+    let first = i.tokens.component_token().await.unwrap();
     *w.wechat.refuse_token_once.lock().unwrap() = Some(first.token.expose().to_owned());
     i.authorization
         .start(&AuthorizeRequest::default())
@@ -97,13 +97,7 @@ async fn a_refused_component_token_is_dropped_refetched_and_the_call_retried_onc
         .unwrap();
     assert_eq!(w.wechat.count("api_create_preauthcode"), 2);
     assert_eq!(w.wechat.count("api_component_token"), 2);
-    let now = i
-        .api
-        .tokens()
-        .stored_component_token()
-        .await
-        .unwrap()
-        .unwrap();
+    let now = i.tokens.stored_component_token().await.unwrap().unwrap();
     assert_ne!(now.token, first.token);
 }
 
@@ -135,13 +129,7 @@ async fn a_reported_token_is_dropped_only_while_it_is_still_the_stored_one() {
 #[tokio::test]
 async fn no_ticket_is_a_named_error_without_a_token_call() {
     let w = World::without_ticket();
-    let err = w
-        .instance()
-        .api
-        .tokens()
-        .component_token()
-        .await
-        .unwrap_err();
+    let err = w.instance().tokens.component_token().await.unwrap_err();
     assert_eq!(err, ServiceError::Refresh(RefreshError::TicketMissing));
     assert_eq!(w.wechat.count("api_component_token"), 0);
     assert_eq!(
@@ -161,7 +149,7 @@ async fn no_ticket_asks_wechat_to_push_one_once_across_instances() {
     let w = World::without_ticket();
     for _ in 0..3 {
         for instance in [w.instance(), w.instance()] {
-            let err = instance.api.tokens().component_token().await.unwrap_err();
+            let err = instance.tokens.component_token().await.unwrap_err();
             assert_eq!(err, ServiceError::Refresh(RefreshError::TicketMissing));
         }
     }

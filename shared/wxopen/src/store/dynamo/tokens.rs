@@ -46,7 +46,7 @@ impl TicketStore for DynamoStore {
         let values = HashMap::from([
             (":t".to_owned(), s(ticket.expose())),
             (":ct".to_owned(), n(create_time.secs())),
-            (":now".to_owned(), n(Timestamp::now().millis())),
+            (":now".to_owned(), n(Timestamp::now().secs())),
             (":exp".to_owned(), n(create_time.plus(TICKET_TTL).secs())),
         ]);
         let saved = self
@@ -222,7 +222,7 @@ impl TokenStore for DynamoStore {
             (":e".to_owned(), n(write.token.expires_at.secs())),
         ]);
         let (TokenKey::Authorizer(appid), Some(auth)) = (key, write.authorizer) else {
-            values.insert(":now".into(), n(write.now.millis()));
+            values.insert(":now".into(), n(write.now.secs()));
             let written = self
                 .update(
                     self.token_key(key),
