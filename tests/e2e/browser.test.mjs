@@ -102,6 +102,8 @@ test('both accounts authorize in a real browser and are then served', async () =
       await page.goto(authorizeUrl);
       // WeChat's (simulated) authorization page lists the accounts.
       await page.waitForSelector('#sim-authorization-page');
+      const heading = await page.textContent('#sim-authorization-page');
+      assert.ok(heading.includes('授权给第三方平台') && heading.includes('Authorize'), heading);
       await page.click(`#authorize-${account.appid}`);
       // Back on the platform: the callback's result page.
       await page.waitForSelector('#result');

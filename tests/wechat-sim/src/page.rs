@@ -16,12 +16,26 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The look of WeChat's pages, roughly: a centred card, WeChat's green button. Chinese first,
+/// as WeChat writes them, English beside it for whoever runs `make dev`.
+const STYLE: &str = "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
+    body{font-family:-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;background:#f2f2f2;margin:0;color:#191919}\
+    main{max-width:30rem;margin:3rem auto;background:#fff;border-radius:8px;padding:1.5rem 2rem;box-shadow:0 1px 4px rgba(0,0,0,.08)}\
+    h1{font-size:1.25rem;margin:0 0 .25rem}.en{color:#888;font-size:.85rem;display:block}\
+    ul{list-style:none;padding:0}li.account form{display:flex;align-items:center;gap:.75rem;padding:.75rem 0;border-top:1px solid #eee}\
+    li.account span{color:#888;font-size:.85rem;flex:1}button{background:#07c160;color:#fff;border:0;border-radius:4px;padding:.5rem 1.1rem;font-size:.95rem;cursor:pointer}\
+    .banner{color:#888;font-size:.8rem;margin-top:1.5rem}</style>";
+
+/// The banner every page carries: this is not WeChat.
+const BANNER: &str =
+    "<p class=\"banner\">微信模拟器 · WeChat simulator: nothing here reaches WeChat.</p>";
+
 fn error_page(status: StatusCode, message: &str) -> Response {
     (
         status,
         Html(format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>WeChat (simulator)</title></head>\
-             <body><h1 id=\"sim-error\">Authorization unavailable</h1><p>{}</p></body></html>",
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>授权失败 · WeChat (simulator)</title>{STYLE}</head>\
+             <body><main><h1 id=\"sim-error\">无法授权<span class=\"en\">Authorization unavailable</span></h1><p>{}</p>{BANNER}</main></body></html>",
             escape(message)
         )),
     )
@@ -74,9 +88,13 @@ pub async fn authorization_page(
                  <input type=\"hidden\" name=\"pre_auth_code\" value=\"{pre}\">\
                  <input type=\"hidden\" name=\"redirect_uri\" value=\"{redirect}\">\
                  <input type=\"hidden\" name=\"appid\" value=\"{appid}\">\
-                 <button type=\"submit\" id=\"authorize-{appid}\">Authorize</button></form></li>",
+                 <button type=\"submit\" id=\"authorize-{appid}\">授权 Authorize</button></form></li>",
                 name = escape(a.name),
-                kind = a.kind.replace('_', " "),
+                kind = match a.kind {
+                    "official_account" => "公众号 Official Account",
+                    "mini_program" => "小程序 Mini Program",
+                    other => other,
+                },
                 appid = a.appid,
                 pre = escape(&pre_auth_code),
                 redirect = escape(&redirect_uri),
@@ -84,9 +102,9 @@ pub async fn authorization_page(
         })
         .collect();
     Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorize a third-party platform (WeChat simulator)</title></head>\
-         <body><h1 id=\"sim-authorization-page\">Authorize {component}</h1>\
-         <p>Choose the account that authorizes this third-party platform.</p><ul>{rows}</ul></body></html>",
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>授权给第三方平台 · Authorize a third-party platform (WeChat simulator)</title>{STYLE}</head>\
+         <body><main><h1 id=\"sim-authorization-page\">授权给第三方平台 {component}<span class=\"en\">Authorize {component}</span></h1>\
+         <p>请选择授权给该第三方平台的帐号<span class=\"en\">Choose the account that authorizes this third-party platform.</span></p><ul>{rows}</ul>{BANNER}</main></body></html>",
         component = escape(&state.config.component_appid)
     ))
     .into_response()
