@@ -15,7 +15,7 @@ use wxopen::config::Env;
 use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::MemoryPublisher;
 use wxopen::store::{AuthorizerStore, CachedToken, MemoryStore, NewAuthorization, TicketStore};
-pub use wxopen::testing::{FakeWeChat, Reply, SEED_APPID};
+pub use wxopen::testing::{FakeWeChat, ManualClock, Reply, SEED_APPID};
 use wxopen::tokens::TokenSettings;
 use wxopen_models::messages::BodyFormat;
 use wxopen_models::{
@@ -75,6 +75,8 @@ pub struct Platform {
     pub wechat: Arc<FakeWeChat>,
     /// What was published to the bus.
     pub bus: MemoryPublisher,
+    /// The platform's clock, still until a test moves it.
+    pub clock: Arc<ManualClock>,
 }
 
 impl Platform {
@@ -91,8 +93,14 @@ impl Platform {
         let store = Arc::new(MemoryStore::new(config.component_appid.clone()));
         let wechat = Arc::new(FakeWeChat::default());
         let bus = MemoryPublisher::default();
-        let core = container(env, store, wechat.clone(), bus.clone());
-        Self { core, wechat, bus }
+        let clock = Arc::new(ManualClock::new());
+        let core = container(env, store, wechat.clone(), bus.clone(), clock.clone());
+        Self {
+            core,
+            wechat,
+            bus,
+            clock,
+        }
     }
 
     /// Another container of the same platform: its own memory of tokens, the same store,
@@ -100,7 +108,8 @@ impl Platform {
     pub fn another_container(&self) -> Core<MemoryStore> {
         let env = self.core.env.clone();
         let store = self.core.store.clone();
-        container(env, store, self.wechat.clone(), self.bus.clone())
+        let clock = self.clock.clone();
+        container(env, store, self.wechat.clone(), self.bus.clone(), clock)
     }
 
     /// `appid` authorized with the refresh token `refresh-of-<appid>`, permissions 1 and 15,
@@ -191,6 +200,7 @@ fn container(
     store: Arc<MemoryStore>,
     wechat: Arc<FakeWeChat>,
     bus: MemoryPublisher,
+    clock: Arc<ManualClock>,
 ) -> Core<MemoryStore> {
     let config = env.core().expect("the test platform's configuration");
     let mut core = Core::new(
@@ -198,7 +208,7 @@ fn container(
         &config,
         store,
         wechat,
-        test_token_settings(),
+        (test_token_settings(), clock),
         Arc::new(bus),
     );
     core.exchange_wait = Duration::from_millis(50);

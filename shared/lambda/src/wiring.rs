@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wxopen::clock::{Clock, SystemClock};
 use wxopen::config::{ConfigError, CoreConfig, Env};
 use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::services::{
@@ -35,6 +36,8 @@ pub struct Core<S> {
     pub tokens: Arc<TokenManager>,
     /// Where authorization changes and messages are published (`EVENT_BUS_NAME`).
     pub publisher: Arc<dyn EventPublisher>,
+    /// Where time comes from: the system clock in production, a clock tests move.
+    pub clock: Arc<dyn Clock>,
     /// How long an exchange of a code WeChat calls used waits for a concurrent exchange
     /// ([`CONCURRENT_EXCHANGE_WAIT`] unless a test shortens it).
     pub exchange_wait: Duration,
@@ -44,31 +47,31 @@ impl<S> Core<S>
 where
     S: AuthorizerStore + AuthorizerListing + TicketStore + TokenStore + ReconcileStore + 'static,
 {
-    /// The core on `store`, calling WeChat through `wechat`, with the given token timing.
+    /// The core on `store`, calling WeChat through `wechat`, with the given token timing,
+    /// publishing to `publisher` and reading time from `clock`.
     pub fn new(
         env: Env,
         config: &CoreConfig,
         store: Arc<S>,
         wechat: Arc<dyn WeChatApi>,
-        settings: TokenSettings,
+        (settings, clock): (TokenSettings, Arc<dyn Clock>),
         publisher: Arc<dyn EventPublisher>,
     ) -> Self {
         let platform = (
             config.component_appid.clone(),
             config.component_appsecret.clone(),
         );
-        let tokens = Arc::new(TokenManager::new(
-            store.clone(),
-            wechat.clone(),
-            platform,
-            settings,
-        ));
+        let tokens = Arc::new(
+            TokenManager::new(store.clone(), wechat.clone(), platform, settings)
+                .with_clock(clock.clone()),
+        );
         Self {
             env,
             store,
             api: ComponentApi::new(tokens.clone(), wechat),
             tokens,
             publisher,
+            clock,
             exchange_wait: CONCURRENT_EXCHANGE_WAIT,
         }
     }
@@ -89,13 +92,14 @@ where
         if require_callback_url {
             logged(auth.require_callback_url().map(|_| ()))?;
         }
-        Ok(Arc::new(Authorization::new(
+        let authorization = Authorization::new(
             self.api.clone(),
             self.store.clone(),
             self.exchanger(),
             auth.signer(),
             auth.pages(),
-        )))
+        );
+        Ok(Arc::new(authorization.with_clock(self.clock.clone())))
     }
 
     /// `authorizer-info` and `authorizer-token`.
@@ -202,7 +206,7 @@ pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
         &config,
         store,
         Arc::new(wechat),
-        TokenSettings::default(),
+        (TokenSettings::default(), Arc::new(SystemClock)),
         publisher,
     ))
 }

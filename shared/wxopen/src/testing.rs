@@ -2,6 +2,7 @@
 //! in process, counting calls and refusing on request, so services and handlers are tested on
 //! the memory store without any server.
 
+use crate::clock::{Clock, Timestamp};
 use crate::wechat::{RawRequest, RawResponse, WeChatApi, WeChatError};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -316,5 +317,38 @@ impl WeChatApi for FakeWeChat {
             .unwrap()
             .push((t.expose().to_owned(), msg.clone()));
         Ok(())
+    }
+}
+
+/// A clock that stands still until a test moves it.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<Timestamp>,
+}
+
+impl ManualClock {
+    /// A clock at the system's now.
+    pub fn new() -> Self {
+        Self {
+            now: Mutex::new(Timestamp::now()),
+        }
+    }
+
+    /// Moves the clock `by` forward.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap();
+        *now = now.plus(by);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.now.lock().unwrap()
     }
 }

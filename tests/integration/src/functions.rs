@@ -150,7 +150,7 @@ pub async fn platform_with_settings(
         &config.core,
         store,
         Arc::new(wechat),
-        settings,
+        (settings, Arc::new(wxopen::clock::SystemClock)),
         publisher,
     );
     let services = Services {

@@ -173,3 +173,20 @@ async fn authorize_will_not_start_without_its_callback_url() {
         "the callback does not need it"
     );
 }
+
+#[tokio::test]
+async fn a_minted_link_opens_until_it_expires_and_then_is_a_403_without_a_wechat_call() {
+    let p = Platform::new().with_ticket().await;
+    let link = mint(&p, json!({"ext": "customer-42", "expires_in": 600})).await;
+    let token = query_of(link["url"].as_str().unwrap())["link"].clone();
+    p.clock.advance(std::time::Duration::from_secs(599));
+    assert_eq!(get(&p, &[("link", &token)]).await.status(), 302);
+    p.clock.advance(std::time::Duration::from_secs(2));
+    let resp = get(&p, &[("link", &token)]).await;
+    assert_eq!(error_of(&resp), (403, json!("expired_link")));
+    assert_eq!(
+        p.wechat.count("api_create_preauthcode"),
+        1,
+        "only the open in time"
+    );
+}

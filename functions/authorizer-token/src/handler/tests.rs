@@ -68,3 +68,33 @@ async fn authorizer_token_failures_are_named_lambda_errors() {
     let resp = handle(&authorizers, req).await.unwrap();
     assert_eq!(resp.status(), 404, "tokens are not served over HTTP");
 }
+
+#[tokio::test]
+async fn a_remembered_token_is_served_until_it_nears_its_expiry_and_then_renewed_once() {
+    let p = Platform::new().with_ticket().await;
+    p.authorized(SEED_APPID).await;
+    let authorizers = p.core.authorizers();
+    let ask = || {
+        handle(
+            &authorizers,
+            direct(json!({"authorizer_appid": SEED_APPID})),
+        )
+    };
+    let first = body_json(&ask().await.unwrap())["authorizer_access_token"].clone();
+    // An hour later the token (valid two hours) is still served, from memory.
+    p.clock.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(
+        body_json(&ask().await.unwrap())["authorizer_access_token"],
+        first
+    );
+    assert_eq!(p.wechat.count("api_authorizer_token"), 1);
+    // Within the refresh margin of its expiry it is renewed, once.
+    p.clock.advance(std::time::Duration::from_secs(3500));
+    let renewed = body_json(&ask().await.unwrap())["authorizer_access_token"].clone();
+    assert_ne!(renewed, first);
+    assert_eq!(
+        body_json(&ask().await.unwrap())["authorizer_access_token"],
+        renewed
+    );
+    assert_eq!(p.wechat.count("api_authorizer_token"), 2);
+}

@@ -9,7 +9,7 @@
 use super::authorizers::fetch_info;
 use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
-use crate::clock::Timestamp;
+use crate::clock::{Clock, SystemClock};
 use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
 use crate::store::{AuthorizerStore, PendingExt};
 use crate::tokens::ComponentApi;
@@ -104,6 +104,7 @@ pub struct Authorization {
     exchanger: Arc<Exchanger>,
     state: StateSigner,
     pages: AuthPages,
+    clock: Arc<dyn Clock>,
 }
 
 impl Authorization {
@@ -122,7 +123,13 @@ impl Authorization {
             exchanger,
             state,
             pages,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same use case reading time from `clock` (states, links and redirects expire by it).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
     }
 
     fn callback(&self) -> Result<&Url, ServiceError> {
@@ -158,7 +165,7 @@ impl Authorization {
                 ),
             ));
         }
-        let expires_at = Timestamp::now().plus(lifetime).secs();
+        let expires_at = self.clock.now().plus(lifetime).secs();
         let token = self.state.issue_link(&LinkClaims {
             ext: ext.to_owned(),
             auth_type: req.auth_type.map(|t| t.code()),
@@ -192,7 +199,7 @@ impl Authorization {
             }
             return Ok(req.clone());
         };
-        let claims = self.state.verify_link(token, Timestamp::now().secs())?;
+        let claims = self.state.verify_link(token, self.clock.now().secs())?;
         let malformed = || ServiceError::Link(crate::state::LinkError::Malformed);
         Ok(AuthorizeRequest {
             auth_type: match claims.auth_type {
@@ -218,14 +225,16 @@ impl Authorization {
             .state
             .issue(
                 req.ext.as_deref(),
-                Timestamp::now().plus(STATE_LIFETIME).secs(),
+                self.clock.now().plus(STATE_LIFETIME).secs(),
             )
             .map_err(|e| ServiceError::invalid("invalid_ext", e.to_string()))?;
         let pre = self.api.create_pre_auth_code().await?;
         if let Some(ext) = &req.ext {
             // For the `authorized` push, which names the pre-auth code but carries no state.
-            let until =
-                Timestamp::now().plus(STATE_LIFETIME.max(Duration::from_secs(pre.expires_in)));
+            let until = self
+                .clock
+                .now()
+                .plus(STATE_LIFETIME.max(Duration::from_secs(pre.expires_in)));
             let pre_auth_hash = secret_hash(pre.pre_auth_code.expose());
             let pending = PendingExt {
                 pre_auth_hash: &pre_auth_hash,
@@ -271,7 +280,7 @@ impl Authorization {
         auth_code: Option<&str>,
         state: Option<&str>,
     ) -> Result<Completed, ServiceError> {
-        let verified = self.state.verify(state, Timestamp::now().secs())?;
+        let verified = self.state.verify(state, self.clock.now().secs())?;
         let code = auth_code
             .map(str::trim)
             .filter(|c| !c.is_empty())
@@ -297,7 +306,7 @@ impl Authorization {
             // The stored binding, signed: the platform trusts the signature, not the query.
             let appid = record.authorizer_appid.as_str();
             let ext = record.ext.as_deref();
-            let expires_at = Timestamp::now().plus(SUCCESS_LIFETIME).secs();
+            let expires_at = self.clock.now().plus(SUCCESS_LIFETIME).secs();
             let signature =
                 crate::state::success_signature(&self.pages.success_key, appid, ext, expires_at);
             let mut url = base.clone();

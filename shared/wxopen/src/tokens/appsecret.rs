@@ -19,7 +19,7 @@ impl TokenManager {
     /// the wait so far is recorded as its age, with a `TicketMissing` count.
     pub async fn check_ticket(&self) -> Result<Option<StoredTicket>, ServiceError> {
         let ticket = self.tickets.load_ticket().await?;
-        let now = Timestamp::now();
+        let now = self.now();
         match &ticket {
             Some(ticket) => telemetry::ticket_age(now.since(ticket.create_time)),
             None => {
@@ -38,7 +38,7 @@ impl TokenManager {
     async fn request_ticket_push(&self) -> Option<Timestamp> {
         let request = match self
             .tickets
-            .claim_ticket_request(Timestamp::now(), TICKET_REQUEST_INTERVAL)
+            .claim_ticket_request(self.now(), TICKET_REQUEST_INTERVAL)
             .await
         {
             Ok(request) => request,

@@ -2,7 +2,6 @@
 //! WeChat the requests of a warm container.
 
 use super::TokenManager;
-use crate::clock::Timestamp;
 use crate::store::{CachedToken, TokenKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ impl TokenManager {
             .get(key)
             .filter(|e| {
                 e.read_at.elapsed() < self.settings.memory_ttl
-                    && e.token.is_fresh(Timestamp::now(), margin)
+                    && e.token.is_fresh(self.now(), margin)
             })
             .map(|e| e.token.clone())
     }
@@ -31,7 +30,7 @@ impl TokenManager {
         let memory = self.memory.lock().expect("memory cache lock");
         memory
             .get(key)
-            .is_some_and(|e| !e.token.is_fresh(Timestamp::now(), margin))
+            .is_some_and(|e| !e.token.is_fresh(self.now(), margin))
     }
 
     pub(super) fn remember(&self, key: &TokenKey, token: &CachedToken) {

@@ -18,7 +18,7 @@ use memory::MemoryEntry;
 
 use crate::error::ServiceError;
 
-use crate::clock::Timestamp;
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::store::rules::lease_is_free;
 use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenSlot, TokenStore};
 use crate::wechat::WeChatApi;
@@ -65,6 +65,7 @@ pub struct TokenManager {
     /// This instance's lease identity.
     owner: String,
     settings: TokenSettings,
+    clock: Arc<dyn Clock>,
     memory: Mutex<HashMap<TokenKey, MemoryEntry>>,
     flights: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -96,9 +97,20 @@ impl TokenManager {
             appsecret,
             owner: format!("{:016x}", rand::random::<u64>()),
             settings,
+            clock: Arc::new(SystemClock),
             memory: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same manager reading time from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Now, by this manager's clock.
+    pub(super) fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The component this manager serves.
@@ -165,7 +177,7 @@ impl TokenManager {
     /// Takes this instance's refresh lease on `key`: the item as it is now, or `None` when
     /// another instance holds it (or the authorizer cannot be refreshed).
     async fn lease(&self, key: &TokenKey) -> Result<Option<TokenSlot>, ServiceError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let lease = Lease {
             owner: self.owner.clone(),
             until: now.plus(self.settings.lease),
@@ -211,11 +223,11 @@ impl TokenManager {
         let mut poll = self.settings.poll;
         loop {
             let slot = self.usable_slot(key).await?;
-            if let Some(token) = slot.token.filter(|t| t.is_fresh(Timestamp::now(), margin)) {
+            if let Some(token) = slot.token.filter(|t| t.is_fresh(self.now(), margin)) {
                 self.remember(key, &token);
                 return Ok(token);
             }
-            if lease_is_free(slot.lease.as_ref(), &self.owner, Timestamp::now()) {
+            if lease_is_free(slot.lease.as_ref(), &self.owner, self.now()) {
                 if let Some(leased) = self.lease(key).await? {
                     return self.refresh(key, leased, margin).await;
                 }

@@ -3,7 +3,6 @@
 //! condition, and only a written token is handed out.
 
 use super::{AuthorizerError, RefreshError, ServiceError, TokenManager};
-use crate::clock::Timestamp;
 use crate::store::rules::{usable, Unusable};
 use crate::store::{AuthorizerTokenWrite, CachedToken, TokenKey, TokenSlot, TokenWrite};
 use crate::telemetry;
@@ -67,7 +66,7 @@ impl TokenManager {
         leased: TokenSlot,
         margin: Duration,
     ) -> Result<CachedToken, ServiceError> {
-        let fresh = |t: &CachedToken| t.is_fresh(Timestamp::now(), margin);
+        let fresh = |t: &CachedToken| t.is_fresh(self.now(), margin);
         // Another instance refreshed between our read and the lease.
         if let Some(token) = leased.token.as_ref().filter(|t| fresh(t)) {
             self.release(key).await;
@@ -101,7 +100,7 @@ impl TokenManager {
             owner: &self.owner,
             token: &renewed.token,
             authorizer,
-            now: Timestamp::now(),
+            now: self.now(),
         };
         match self.store.write_token(key, &write).await {
             Ok(true) => {
@@ -147,7 +146,7 @@ impl TokenManager {
         let Some(ticket) = self.check_ticket().await? else {
             return Err(RefreshError::TicketMissing.into());
         };
-        let issued_at = Timestamp::now();
+        let issued_at = self.now();
         let resp = self
             .wechat
             .component_token(&ComponentTokenRequest {
@@ -182,7 +181,7 @@ impl TokenManager {
             authorizer_appid: appid.clone(),
             authorizer_refresh_token: refresh_token.clone(),
         };
-        let issued_at = Timestamp::now();
+        let issued_at = self.now();
         let wechat = &self.wechat;
         let resp = match self
             .with_component_token(|token| {
@@ -195,7 +194,7 @@ impl TokenManager {
             Err(ServiceError::WeChat(WeChatError::RefreshTokenInvalid)) => {
                 let marked = self
                     .store
-                    .mark_needs_reauth(credentials, Timestamp::now())
+                    .mark_needs_reauth(credentials, self.now())
                     .await?;
                 if marked {
                     telemetry::needs_reauth();
