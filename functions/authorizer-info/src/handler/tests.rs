@@ -185,3 +185,20 @@ async fn a_cursor_the_service_did_not_issue_is_a_400_naming_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_time_in_the_answer_is_epoch_seconds() {
+    let p = Platform::new().with_ticket().await;
+    p.authorized("wxseconds").await;
+    let body = body_json(&call(&p, get_one("wxseconds", &[])).await);
+    let now = wxopen::clock::now_secs();
+    for field in ["authorized_at", "updated_at", "info_fetched_at"] {
+        let at = body[field]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{field}: {body}"));
+        assert!(
+            (now - 60..=now + 60).contains(&at),
+            "{field} = {at}, now {now}"
+        );
+    }
+}

@@ -122,7 +122,7 @@ impl Authorizers {
             account_kind: info.authorizer_info.kind(),
             authorizer_info: info.authorizer_info,
             authorization_info: info.authorization_info,
-            info_fetched_at: fetched_at.millis(),
+            info_fetched_at: fetched_at,
             info_source: source,
         })
     }

@@ -54,8 +54,9 @@ pub struct AuthorizerView {
     pub authorizer_info: AuthorizerInfo,
     /// WeChat's `authorization_info` as it reports the grant now.
     pub authorization_info: AuthorizationGrant,
-    /// When the info was fetched, epoch milliseconds.
-    pub info_fetched_at: i64,
+    /// When the info was fetched, epoch seconds like every time in the answer.
+    #[serde(serialize_with = "epoch_secs")]
+    pub info_fetched_at: Timestamp,
     /// Live or snapshot.
     pub info_source: InfoSource,
 }
