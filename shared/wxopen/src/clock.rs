@@ -71,6 +71,12 @@ impl Clock for SystemClock {
     }
 }
 
+/// Serializes an instant as epoch seconds, the unit every answer speaks
+/// (`#[serde(serialize_with = "crate::clock::epoch_secs")]`).
+pub fn epoch_secs<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(t.secs())
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     Timestamp::now().millis()

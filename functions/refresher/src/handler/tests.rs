@@ -55,7 +55,9 @@ async fn refresher_renews_the_component_token_only_under_twenty_minutes() {
     let report = handle(&fresh, json!({}), deadline()).await.unwrap();
     assert!(report.component_token_refreshed);
     assert_eq!(p.wechat.count("api_component_token"), 1);
-    assert!(report.component_token_expires_at > now_secs() + 7000);
+    assert!(report.component_token_expires_at.secs() > now_secs() + 7000);
+    let answer = serde_json::to_value(&report).unwrap();
+    assert!(answer["component_token_expires_at"].as_i64().unwrap() > now_secs() + 7000);
 }
 
 fn listed(appid: &str, refresh: &str, auth_time: i64) -> AuthorizerListItem {

@@ -9,7 +9,7 @@
 use super::authorizers::fetch_info;
 use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
 use crate::store::{AuthorizerStore, PendingExt};
 use crate::tokens::ComponentApi;
@@ -53,7 +53,8 @@ pub struct Link {
     /// The public authorize route with the signed link token.
     pub url: String,
     /// When the link stops working, epoch seconds.
-    pub expires_at: i64,
+    #[serde(serialize_with = "crate::clock::epoch_secs")]
+    pub expires_at: Timestamp,
 }
 
 /// Parameters of the authorize route, parsed at the edge.
@@ -165,13 +166,13 @@ impl Authorization {
                 ),
             ));
         }
-        let expires_at = self.clock.now().plus(lifetime).secs();
+        let expires_at = self.clock.now().plus(lifetime);
         let token = self.state.issue_link(&LinkClaims {
             ext: ext.to_owned(),
             auth_type: req.auth_type.map(|t| t.code()),
             biz_appid: req.biz_appid.as_ref().map(|a| a.to_string()),
             mobile: req.mobile,
-            expires_at,
+            expires_at: expires_at.secs(),
         });
         // The authorize route is the callback route's sibling on the same API.
         let mut url =

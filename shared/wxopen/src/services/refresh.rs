@@ -29,7 +29,8 @@ pub struct RefreshReport {
     /// Whether the component token was renewed.
     pub component_token_refreshed: bool,
     /// Its expiry, epoch seconds.
-    pub component_token_expires_at: i64,
+    #[serde(serialize_with = "crate::clock::epoch_secs")]
+    pub component_token_expires_at: Timestamp,
     /// Authorizers WeChat listed in this run.
     pub authorizers_listed: u64,
     /// Missing authorizers added in this run.
@@ -83,7 +84,7 @@ impl Refresher {
         let token = tokens.component_token_within(REFRESHER_MARGIN).await?;
         let mut report = RefreshReport {
             component_token_refreshed: before.map(|b| b.token) != Some(token.token.clone()),
-            component_token_expires_at: token.expires_at.secs(),
+            component_token_expires_at: token.expires_at,
             authorizers_listed: 0,
             authorizers_added: 0,
             refresh_tokens_restored: 0,

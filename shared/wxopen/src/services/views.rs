@@ -55,7 +55,7 @@ pub struct AuthorizerView {
     /// WeChat's `authorization_info` as it reports the grant now.
     pub authorization_info: AuthorizationGrant,
     /// When the info was fetched, epoch seconds like every time in the answer.
-    #[serde(serialize_with = "epoch_secs")]
+    #[serde(serialize_with = "crate::clock::epoch_secs")]
     pub info_fetched_at: Timestamp,
     /// Live or snapshot.
     pub info_source: InfoSource,
@@ -70,10 +70,6 @@ pub struct TokenGrant {
     /// A valid token.
     pub authorizer_access_token: AccessToken,
     /// Expiry, epoch seconds.
-    #[serde(serialize_with = "epoch_secs")]
+    #[serde(serialize_with = "crate::clock::epoch_secs")]
     pub expires_at: Timestamp,
-}
-
-fn epoch_secs<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_i64(t.secs())
 }
