@@ -552,44 +552,17 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
         .unwrap();
     assert_eq!(answer["body"]["errcode"], 61500);
 
-    // Hostile paths: a named 400, and no WeChat call.
+    // A refused call comes back as the Lambda error naming the contract's code, and reaches no
+    // WeChat API (each code is pinned by the handlers' and services' own tests).
     let before = sim.state.lock().unwrap().total_calls();
-    for (payload, code) in [
-        (
-            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "https://evil.example/cgi-bin/x"}),
-            "invalid_path",
-        ),
-        (
-            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "/cgi-bin/../sns/x"}),
-            "invalid_path",
-        ),
-        (
-            json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "/cgi-bin/x", "query": {"access_token": "mine"}}),
-            "token_in_request",
-        ),
-    ] {
-        let err = invoke("authorizer-api", payload).await.unwrap_err();
-        assert!(err.contains(code), "{code}: {err}");
-    }
-    let err = invoke(
-        "component-api",
-        json!({"path": "/cgi-bin/component/x", "query": {"component_access_token": "mine"}}),
-    )
-    .await
-    .unwrap_err();
-    assert!(err.contains("token_in_request"), "{err}");
+    let hostile = json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "path": "https://evil.example/cgi-bin/x"});
+    let err = invoke("authorizer-api", hostile).await.unwrap_err();
+    assert!(err.contains("invalid_path"), "{err}");
     assert_eq!(
         sim.state.lock().unwrap().total_calls(),
         before,
         "nothing reached WeChat"
     );
-    let err = invoke(
-        "authorizer-api",
-        json!({"authorizer_appid": "wxnobody", "path": "/cgi-bin/x"}),
-    )
-    .await
-    .unwrap_err();
-    assert!(err.contains("unknown_authorizer"), "{err}");
 
     // Mini Program login and web OAuth, with the component token.
     let session = invoke(

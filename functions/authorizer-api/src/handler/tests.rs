@@ -76,6 +76,11 @@ async fn bad_invocations_are_named_errors_and_send_nothing() {
             400,
             "invalid_path",
         ),
+        (
+            json!({"authorizer_appid": SEED_APPID, "path": "/cgi-bin/x", "query": {"access_token": "mine"}}),
+            400,
+            "token_in_request",
+        ),
     ] {
         let err = invoke(&p, payload.clone()).await.unwrap_err();
         assert_eq!((err.status, err.code.as_str()), (status, code), "{payload}");

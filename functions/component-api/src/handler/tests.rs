@@ -65,6 +65,10 @@ async fn bad_operations_are_named_errors_and_send_nothing() {
     for (payload, code) in [
         (json!({"op": "everything"}), "invalid_op"),
         (
+            json!({"path": "/cgi-bin/component/x", "query": {"component_access_token": "mine"}}),
+            "token_in_request",
+        ),
+        (
             json!({"op": "jscode2session", "appid": SEED_APPID}),
             "missing_js_code",
         ),
