@@ -6,11 +6,13 @@
 //! sign, the binding is stored server-side with the authorizer (and so reaches the events), and
 //! the success redirect is signed so that a typed-in URL fails verification.
 
+mod links;
+
 use super::authorizers::fetch_info;
 use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::state::{LinkClaims, StateSigner, MAX_EXT_LEN};
+use crate::state::StateSigner;
 use crate::store::{AuthorizerStore, PendingExt};
 use crate::tokens::ComponentApi;
 use std::sync::Arc;
@@ -141,81 +143,6 @@ impl Authorization {
                 variable: "AUTH_CALLBACK_URL",
                 hint: "the authorize function needs the callback route's public URL",
             })
-    }
-
-    /// A link to the public authorize route for one of the platform's customers: the choices
-    /// signed into an expiring token, so that whoever opens it authorizes for that customer and
-    /// no one can change it. No WeChat call: the pre-auth code is created when it is opened.
-    pub fn mint_link(&self, req: &LinkRequest) -> Result<Link, ServiceError> {
-        let ext = req.ext.trim();
-        if ext.is_empty() || ext.len() > MAX_EXT_LEN {
-            return Err(ServiceError::invalid(
-                "invalid_ext",
-                format!(
-                    "ext must be 1 to {MAX_EXT_LEN} bytes: the platform's own id of the customer"
-                ),
-            ));
-        }
-        let lifetime = req.expires_in.unwrap_or(LINK_LIFETIME);
-        if lifetime.is_zero() || lifetime > MAX_LINK_LIFETIME {
-            return Err(ServiceError::invalid(
-                "invalid_expires_in",
-                format!(
-                    "expires_in must be 1 to {} seconds",
-                    MAX_LINK_LIFETIME.as_secs()
-                ),
-            ));
-        }
-        let expires_at = self.clock.now().plus(lifetime);
-        let token = self.state.issue_link(&LinkClaims {
-            ext: ext.to_owned(),
-            auth_type: req.auth_type.map(|t| t.code()),
-            biz_appid: req.biz_appid.as_ref().map(|a| a.to_string()),
-            mobile: req.mobile,
-            expires_at: expires_at.secs(),
-        });
-        // The authorize route is the callback route's sibling on the same API.
-        let mut url =
-            self.callback()?
-                .join("authorize")
-                .map_err(|_| ServiceError::NotConfigured {
-                    variable: "AUTH_CALLBACK_URL",
-                    hint: "a URL ending in /callback, beside the authorize route",
-                })?;
-        url.query_pairs_mut().append_pair("link", &token);
-        Ok(Link {
-            url: url.into(),
-            expires_at,
-        })
-    }
-
-    /// The choices of an authorization: a verified link's, or the query's without `ext`.
-    fn choices(&self, req: &AuthorizeRequest) -> Result<AuthorizeRequest, ServiceError> {
-        let Some(token) = &req.link else {
-            if req.ext.is_some() {
-                return Err(ServiceError::invalid(
-                    "unsigned_ext",
-                    "ext is accepted only inside a link the platform minted: invoke the authorize function directly with {\"ext\": \"<customer id>\"} and send the customer the url it returns",
-                ));
-            }
-            return Ok(req.clone());
-        };
-        let claims = self.state.verify_link(token, self.clock.now().secs())?;
-        let malformed = || ServiceError::Link(crate::state::LinkError::Malformed);
-        Ok(AuthorizeRequest {
-            auth_type: match claims.auth_type {
-                Some(code) => AuthType::parse(&code.to_string()).map_err(|_| malformed())?,
-                None => AuthType::default(),
-            },
-            biz_appid: claims
-                .biz_appid
-                .map(AuthorizerAppid::parse)
-                .transpose()
-                .map_err(|_| malformed())?,
-            mobile: claims.mobile || req.mobile,
-            ext: Some(claims.ext),
-            link: None,
-        })
     }
 
     /// Creates a pre-auth code and a signed state; returns the authorization page URL.

@@ -1,0 +1,84 @@
+//! Links the platform mints for its customers: the choices signed into an expiring token, and
+//! read back (verified) when the customer opens one.
+
+use super::{Authorization, AuthorizeRequest, Link, LinkRequest, LINK_LIFETIME, MAX_LINK_LIFETIME};
+use crate::services::ServiceError;
+use crate::state::{LinkClaims, MAX_EXT_LEN};
+use wxopen_models::{AuthType, AuthorizerAppid};
+
+impl Authorization {
+    /// A link to the public authorize route for one of the platform's customers: the choices
+    /// signed into an expiring token, so that whoever opens it authorizes for that customer and
+    /// no one can change it. No WeChat call: the pre-auth code is created when it is opened.
+    pub fn mint_link(&self, req: &LinkRequest) -> Result<Link, ServiceError> {
+        let ext = req.ext.trim();
+        if ext.is_empty() || ext.len() > MAX_EXT_LEN {
+            return Err(ServiceError::invalid(
+                "invalid_ext",
+                format!(
+                    "ext must be 1 to {MAX_EXT_LEN} bytes: the platform's own id of the customer"
+                ),
+            ));
+        }
+        let lifetime = req.expires_in.unwrap_or(LINK_LIFETIME);
+        if lifetime.is_zero() || lifetime > MAX_LINK_LIFETIME {
+            return Err(ServiceError::invalid(
+                "invalid_expires_in",
+                format!(
+                    "expires_in must be 1 to {} seconds",
+                    MAX_LINK_LIFETIME.as_secs()
+                ),
+            ));
+        }
+        let expires_at = self.clock.now().plus(lifetime);
+        let token = self.state.issue_link(&LinkClaims {
+            ext: ext.to_owned(),
+            auth_type: req.auth_type.map(|t| t.code()),
+            biz_appid: req.biz_appid.as_ref().map(|a| a.to_string()),
+            mobile: req.mobile,
+            expires_at: expires_at.secs(),
+        });
+        // The authorize route is the callback route's sibling on the same API.
+        let mut url =
+            self.callback()?
+                .join("authorize")
+                .map_err(|_| ServiceError::NotConfigured {
+                    variable: "AUTH_CALLBACK_URL",
+                    hint: "a URL ending in /callback, beside the authorize route",
+                })?;
+        url.query_pairs_mut().append_pair("link", &token);
+        Ok(Link {
+            url: url.into(),
+            expires_at,
+        })
+    }
+
+    /// The choices of an authorization: a verified link's, or the query's without `ext`.
+    pub(super) fn choices(&self, req: &AuthorizeRequest) -> Result<AuthorizeRequest, ServiceError> {
+        let Some(token) = &req.link else {
+            if req.ext.is_some() {
+                return Err(ServiceError::invalid(
+                    "unsigned_ext",
+                    "ext is accepted only inside a link the platform minted: invoke the authorize function directly with {\"ext\": \"<customer id>\"} and send the customer the url it returns",
+                ));
+            }
+            return Ok(req.clone());
+        };
+        let claims = self.state.verify_link(token, self.clock.now().secs())?;
+        let malformed = || ServiceError::Link(crate::state::LinkError::Malformed);
+        Ok(AuthorizeRequest {
+            auth_type: match claims.auth_type {
+                Some(code) => AuthType::parse(&code.to_string()).map_err(|_| malformed())?,
+                None => AuthType::default(),
+            },
+            biz_appid: claims
+                .biz_appid
+                .map(AuthorizerAppid::parse)
+                .transpose()
+                .map_err(|_| malformed())?,
+            mobile: claims.mobile || req.mobile,
+            ext: Some(claims.ext),
+            link: None,
+        })
+    }
+}
