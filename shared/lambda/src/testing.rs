@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::Timestamp;
-use wxopen::config::Env;
+use wxopen::config::{CoreConfig, Env};
 use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::MemoryPublisher;
 use wxopen::store::{AuthorizerStore, CachedToken, MemoryStore, NewAuthorization, TicketStore};
@@ -94,7 +94,14 @@ impl Platform {
         let wechat = Arc::new(FakeWeChat::default());
         let bus = MemoryPublisher::default();
         let clock = Arc::new(ManualClock::new());
-        let core = container(env, store, wechat.clone(), bus.clone(), clock.clone());
+        let core = container(
+            env,
+            &config,
+            store,
+            wechat.clone(),
+            bus.clone(),
+            clock.clone(),
+        );
         Self {
             core,
             wechat,
@@ -107,9 +114,17 @@ impl Platform {
     /// WeChat and bus.
     pub fn another_container(&self) -> Core<MemoryStore> {
         let env = self.core.env.clone();
+        let config = env.core().expect("the test platform's configuration");
         let store = self.core.store.clone();
         let clock = self.clock.clone();
-        container(env, store, self.wechat.clone(), self.bus.clone(), clock)
+        container(
+            env,
+            &config,
+            store,
+            self.wechat.clone(),
+            self.bus.clone(),
+            clock,
+        )
     }
 
     /// `appid` authorized with the refresh token `refresh-of-<appid>`, permissions 1 and 15,
@@ -197,15 +212,15 @@ pub async fn save(store: &dyn AuthorizerStore, authorization: &NewAuthorization)
 /// One container's core on `store`, as the production wiring builds it.
 fn container(
     env: Env,
+    config: &CoreConfig,
     store: Arc<MemoryStore>,
     wechat: Arc<FakeWeChat>,
     bus: MemoryPublisher,
     clock: Arc<ManualClock>,
 ) -> Core<MemoryStore> {
-    let config = env.core().expect("the test platform's configuration");
     let mut core = Core::new(
         env,
-        &config,
+        config,
         store,
         wechat,
         (test_token_settings(), clock),

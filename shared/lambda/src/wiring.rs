@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::{Clock, SystemClock};
 use wxopen::config::{ConfigError, CoreConfig, Env};
+use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::services::{
     Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
@@ -112,10 +113,14 @@ where
         ))
     }
 
+    /// The platform's message crypto (`WECHAT_MSG_TOKEN`, `WECHAT_ENCODING_AES_KEY`).
+    fn msg_crypto(&self) -> Result<MsgCrypto, ConfigError> {
+        Ok(logged(self.env.push())?.msg_crypto(&self.api.component()))
+    }
+
     /// `events`: the message crypto added.
     pub fn pushes(&self) -> Result<Arc<Pushes>, ConfigError> {
-        let push = logged(self.env.push())?;
-        let crypto = push.msg_crypto(&self.api.component());
+        let crypto = self.msg_crypto()?;
         Ok(Arc::new(Pushes::new(
             crypto,
             self.store.clone(),
@@ -127,8 +132,7 @@ where
 
     /// `messages`: the message crypto added, publishing to the bus.
     pub fn messages(&self) -> Result<Arc<Messages>, ConfigError> {
-        let push = logged(self.env.push())?;
-        let crypto = push.msg_crypto(&self.api.component());
+        let crypto = self.msg_crypto()?;
         Ok(Arc::new(Messages::new(
             crypto,
             self.api.clone(),
