@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What a user runs before `sam deploy`: `sam validate --lint`, then `sam build`. Every function
 # has `BuildMethod: makefile`: SAM runs `make build-<LogicalId>` per function, the first of which
-# builds all of them (release profile, arm64) in one cargo invocation (scripts/sam-build.sh), the
-# others copy their bootstrap. Checks that each function in the template got its bootstrap into
-# .aws-sam/build. Release-profile fat LTO makes it minutes: not part of `make test`, whose
-# dev-profile cross-build proves the same compiling and linking.
+# builds the bundle (every function in one executable, release profile, arm64, one fat-LTO link;
+# scripts/sam-build.sh), the others find it built; each copies it as its bootstrap, and the
+# function's Handler picks what it runs. Checks that each function in the template got its
+# bootstrap into .aws-sam/build. Not part of `make test`, whose dev-profile cross-build of the
+# same bundle proves the same compiling and linking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${PWD}/.venv/bin:${PATH}"

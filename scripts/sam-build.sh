@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One function's `sam build` step: scripts/sam-build.sh <LogicalId without "Function"> ARTIFACTS_DIR
-# (from the Makefile's build-%Function rule). Builds every function in release for arm64 with one
-# cargo invocation (a no-op when they are up to date), then copies this function's bootstrap.
+# (from the Makefile's build-%Function rule). Builds the bundle, every function in one executable,
+# in release for arm64 (a no-op when it is up to date), then copies it as this function's
+# bootstrap; the template's Handler tells the bundle which function it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # AuthorizerInfo -> authorizer-info: the binary is the logical id in kebab case.
@@ -13,4 +14,4 @@ if [ ! -d "functions/${binary}" ]; then
 fi
 scripts/build-lambdas.sh >&2
 mkdir -p "${artifacts}"
-cp "target/lambda/${binary}/bootstrap" "${artifacts}/bootstrap"
+cp target/lambda/bundle/bootstrap "${artifacts}/bootstrap"

@@ -1,6 +1,3 @@
 //! `authorize` on Lambda: creates a pre-auth code and redirects to WeChat's authorization page.
 
-wxopen_lambda::http_main!(
-    wxopen_lambda::wiring::authorization(true),
-    authorize::handler::handle
-);
+wxopen_lambda::lambda_main!(authorize::run);

@@ -1,6 +1,3 @@
 //! `authorizer-info` on Lambda: an authorizer's live info merged with its stored record; listing.
 
-wxopen_lambda::http_main!(
-    wxopen_lambda::wiring::authorizers(),
-    authorizer_info::handler::handle
-);
+wxopen_lambda::lambda_main!(authorizer_info::run);

@@ -1,6 +1,3 @@
 //! `callback` on Lambda: the redirect URI: verifies state, exchanges the code, stores the authorizer.
 
-wxopen_lambda::http_main!(
-    wxopen_lambda::wiring::authorization(false),
-    callback::handler::handle
-);
+wxopen_lambda::lambda_main!(callback::run);

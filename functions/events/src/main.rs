@@ -1,3 +1,3 @@
 //! `events` on Lambda: verifies and handles WeChat's pushes to the authorization event URL.
 
-wxopen_lambda::http_main!(wxopen_lambda::wiring::pushes(), events::handler::handle);
+wxopen_lambda::lambda_main!(events::run);

@@ -1,6 +1,3 @@
 //! `exchange` on Lambda: exchanges an authorization code on direct invocation.
 
-wxopen_lambda::http_main!(
-    wxopen_lambda::wiring::exchanger(),
-    exchange::handler::handle
-);
+wxopen_lambda::lambda_main!(exchange::run);

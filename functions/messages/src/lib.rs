@@ -1,3 +1,6 @@
-//! The `messages` function: its handler, callable from tests without the Lambda runtime.
+//! The `messages` function: `run` serves it on Lambda, from its own binary and from the bundle;
+//! its handler is callable from tests without the Lambda runtime.
 
 pub mod handler;
+
+wxopen_lambda::http_function!(wxopen_lambda::wiring::messages(), handler::handle);

@@ -1,3 +1,3 @@
 //! `messages` on Lambda: the message and event URL, with WeChat's release test answered here.
 
-wxopen_lambda::http_main!(wxopen_lambda::wiring::messages(), messages::handler::handle);
+wxopen_lambda::lambda_main!(messages::run);

@@ -1,3 +1,24 @@
-//! The `refresher` function: its handler, callable from tests without the Lambda runtime.
+//! The `refresher` function: `run` serves it on Lambda, from its own binary and from the bundle;
+//! its handler is callable from tests without the Lambda runtime.
 
 pub mod handler;
+
+use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
+use wxopen::clock::Timestamp;
+
+/// Serves this function on the Lambda runtime until the runtime ends.
+pub async fn run() -> Result<(), Error> {
+    wxopen_lambda::wiring::init_tracing();
+    wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
+    let built = wxopen_lambda::wiring::refresher().await;
+    wxopen_lambda::wiring::exit_if_checking_config(&built);
+    let refresher = built?;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let refresher = refresher.clone();
+        let deadline = Timestamp::from_millis(event.context.deadline as i64);
+        wxopen_lambda::telemetry::flushed(async move {
+            handler::handle(&refresher, event.payload, deadline).await
+        })
+    }))
+    .await
+}

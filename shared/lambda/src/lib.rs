@@ -14,15 +14,15 @@ pub use error::ApiError;
 
 pub use lambda_http;
 
-/// The whole `main` of a function answering HTTP events and direct invocations: tracing and
-/// metrics, the service built once per container by `$build` (a future of
-/// `Result<Arc<Service>, _>`), and `$handle(&service, request)` per invocation, its metrics
-/// flushed after it.
+/// A function's `run` for HTTP events and direct invocations, in its library (so its own binary
+/// and the bundle serve the same code): tracing and metrics, the service built once per container
+/// by `$build` (a future of `Result<Arc<Service>, _>`), and `$handle(&service, request)` per
+/// invocation, its metrics flushed after it. Metrics carry the function crate's name.
 #[macro_export]
-macro_rules! http_main {
+macro_rules! http_function {
     ($build:expr, $handle:path) => {
-        #[tokio::main(flavor = "current_thread")]
-        async fn main() -> Result<(), $crate::lambda_http::Error> {
+        /// Serves this function on the Lambda runtime until the runtime ends.
+        pub async fn run() -> Result<(), $crate::lambda_http::Error> {
             $crate::wiring::init_tracing();
             $crate::telemetry::init(env!("CARGO_PKG_NAME"));
             let built = $build.await;
@@ -33,6 +33,18 @@ macro_rules! http_main {
                 $crate::telemetry::flushed(async move { $handle(&service, req).await })
             }))
             .await
+        }
+    };
+}
+
+/// The whole `main` of a function's own binary: its library's `run` on a single-threaded runtime
+/// (one invocation at a time per container, as Lambda sends them).
+#[macro_export]
+macro_rules! lambda_main {
+    ($run:path) => {
+        #[tokio::main(flavor = "current_thread")]
+        async fn main() -> Result<(), $crate::lambda_http::Error> {
+            $run().await
         }
     };
 }

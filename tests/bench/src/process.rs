@@ -56,6 +56,8 @@ impl FunctionProcess {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            // As Lambda passes a function's Handler: the bundle runs the function it names.
+            .env("_HANDLER", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .stdin(std::process::Stdio::null())

@@ -49,11 +49,16 @@ pub struct Bench {
     pub ticket_serial: u64,
 }
 
-/// A function's binary: in `BENCH_BINARIES` when set, else the release build's.
+/// The executable serving a function: the release bundle, what Lambda runs for every function
+/// (`_HANDLER` picks it, see [`crate::process`]). `BENCH_BINARIES` names another directory, holding
+/// a bundle or one binary per function (an older build, to compare with).
 pub fn binary(name: &str) -> String {
-    match std::env::var("BENCH_BINARIES") {
-        Ok(dir) => format!("{dir}/{name}"),
-        Err(_) => format!("{ROOT}/target/release/{name}"),
+    let dir = std::env::var("BENCH_BINARIES").unwrap_or_else(|_| format!("{ROOT}/target/release"));
+    let bundle = format!("{dir}/bundle");
+    if std::path::Path::new(&bundle).exists() {
+        bundle
+    } else {
+        format!("{dir}/{name}")
     }
 }
 
