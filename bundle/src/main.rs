@@ -59,6 +59,11 @@ fn chosen(handler: Option<&str>, started_as: Option<&str>) -> Result<Run, String
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    if std::env::args().nth(1).as_deref() == Some("--functions") {
+        // What the bundle serves, one per line (its tests compare it with the template).
+        FUNCTIONS.iter().for_each(|(name, _)| println!("{name}"));
+        return Ok(());
+    }
     let handler = std::env::var("_HANDLER").ok();
     let started_as = std::env::args().next();
     match chosen(handler.as_deref(), started_as.as_deref()) {
@@ -69,6 +74,3 @@ async fn main() -> Result<(), Error> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
