@@ -112,6 +112,8 @@ function_env=(
   "TABLE_NAME=${table}"
   "AUTH_CALLBACK_URL=${AUTH_CALLBACK_URL:-${functions_url}/callback}"
   "AUTH_STATE_SECRET=${AUTH_STATE_SECRET}"
+  # The local browser flow starts from the plain authorize URL; deployed, links only by default.
+  "AUTH_ANONYMOUS=${AUTH_ANONYMOUS:-true}"
   "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}"
   "AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:${MOTO_PORT}"
   "EVENT_BUS_NAME=${bus}"

@@ -7,7 +7,7 @@ use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
 
 /// Serves this function on the Lambda runtime until the runtime ends.
 pub async fn run() -> Result<(), Error> {
-    wxopen_lambda::wiring::init_tracing();
+    wxopen_lambda::logs::init(env!("CARGO_PKG_NAME"));
     wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
     let built = wxopen_lambda::wiring::notifier().await;
     wxopen_lambda::wiring::exit_if_checking_config(&built);

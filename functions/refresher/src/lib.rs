@@ -8,7 +8,7 @@ use wxopen::clock::Timestamp;
 
 /// Serves this function on the Lambda runtime until the runtime ends.
 pub async fn run() -> Result<(), Error> {
-    wxopen_lambda::wiring::init_tracing();
+    wxopen_lambda::logs::init(env!("CARGO_PKG_NAME"));
     wxopen_lambda::telemetry::init(env!("CARGO_PKG_NAME"));
     let built = wxopen_lambda::wiring::refresher().await;
     wxopen_lambda::wiring::exit_if_checking_config(&built);

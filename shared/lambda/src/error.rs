@@ -102,6 +102,7 @@ fn push_error(p: &PushError) -> (u16, &'static str) {
         PushError::Malformed(_) => (400, "malformed_push"),
         PushError::Undecryptable(_) => (400, "undecryptable_push"),
         PushError::WrongComponent { .. } => (403, "wrong_component"),
+        PushError::OutOfWindow { .. } => (403, "stale_message"),
     }
 }
 
@@ -109,6 +110,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let (status, code) = match &e {
             ServiceError::Invalid { code, .. } => (400, *code),
+            ServiceError::Forbidden { code, .. } => (403, *code),
             ServiceError::NotConfigured { .. } => (500, "not_configured"),
             ServiceError::UnknownCursor(_) => (400, "invalid_cursor"),
             ServiceError::State(StateError::Missing) => (403, "missing_state"),
@@ -116,8 +118,10 @@ impl From<ServiceError> for ApiError {
                 (403, "invalid_state")
             }
             ServiceError::State(StateError::Expired) => (403, "expired_state"),
+            ServiceError::State(StateError::Used) => (403, "state_used"),
             ServiceError::Link(LinkError::Malformed | LinkError::Forged) => (403, "invalid_link"),
             ServiceError::Link(LinkError::Expired) => (403, "expired_link"),
+            ServiceError::Link(LinkError::Required) => (403, "link_required"),
             ServiceError::Push(p) => push_error(p),
             ServiceError::Authorizer(AuthorizerError::Unknown(_)) => (404, "unknown_authorizer"),
             ServiceError::Authorizer(AuthorizerError::Revoked(_)) => (409, "authorizer_revoked"),

@@ -3,6 +3,7 @@
 //! and rendering results and errors per the error contract.
 
 pub mod error;
+pub mod logs;
 pub mod pages;
 pub mod request;
 pub mod telemetry;
@@ -23,7 +24,7 @@ macro_rules! http_function {
     ($build:expr, $handle:path) => {
         /// Serves this function on the Lambda runtime until the runtime ends.
         pub async fn run() -> Result<(), $crate::lambda_http::Error> {
-            $crate::wiring::init_tracing();
+            $crate::logs::init(env!("CARGO_PKG_NAME"));
             $crate::telemetry::init(env!("CARGO_PKG_NAME"));
             let built = $build.await;
             $crate::wiring::exit_if_checking_config(&built);

@@ -36,7 +36,8 @@ pub const STATE_SECRET: &str = "test-state-secret-0123456789abcdef";
 pub const CALLBACK_URL: &str = "https://platform.example/wechat/callback";
 
 /// The test platform's variables, `extra` added or overriding; WeChat at `api_base`, the
-/// table `table`.
+/// table `table`. Anonymous authorizations are on (`AUTH_ANONYMOUS`), as under `make dev`, so a
+/// test can start one from the plain route; the links-only default is tested with it `false`.
 pub fn test_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> = [
         ("WECHAT_COMPONENT_APPID", COMPONENT),
@@ -45,6 +46,7 @@ pub fn test_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> HashMap
         ("WECHAT_ENCODING_AES_KEY", AES_KEY),
         ("AUTH_CALLBACK_URL", CALLBACK_URL),
         ("AUTH_STATE_SECRET", STATE_SECRET),
+        ("AUTH_ANONYMOUS", "true"),
         ("TABLE_NAME", table),
         ("WECHAT_API_BASE", api_base),
     ]

@@ -12,16 +12,11 @@ use wxopen::services::{
     Pushes, ReconcileSettings, Refresher, CONCURRENT_EXCHANGE_WAIT,
 };
 use wxopen::store::{
-    AuthorizerListing, AuthorizerStore, DynamoStore, ReconcileStore, TicketStore, TokenStore,
+    AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, TicketStore,
+    TokenStore,
 };
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatApi};
-
-/// Logs to stdout as Lambda expects; `AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines and
-/// `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`) the level, INFO by default.
-pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
-}
 
 /// What every service is built on: the environment, the store, the component API and the event
 /// bus. Generic over the store so `main` builds it on DynamoDB and handler tests on memory, both
@@ -46,7 +41,13 @@ pub struct Core<S> {
 
 impl<S> Core<S>
 where
-    S: AuthorizerStore + AuthorizerListing + TicketStore + TokenStore + ReconcileStore + 'static,
+    S: AuthorizerStore
+        + AuthorizerListing
+        + TicketStore
+        + TokenStore
+        + ReconcileStore
+        + OnceStore
+        + 'static,
 {
     /// The core on `store`, calling WeChat through `wechat`, with the given token timing,
     /// publishing to `publisher` and reading time from `clock`.
@@ -96,6 +97,7 @@ where
         let authorization = Authorization::new(
             self.api.clone(),
             self.store.clone(),
+            self.store.clone(),
             self.exchanger(),
             auth.signer(),
             auth.pages(),
@@ -133,13 +135,15 @@ where
     /// `messages`: the message crypto added, publishing to the bus.
     pub fn messages(&self) -> Result<Arc<Messages>, ConfigError> {
         let crypto = self.msg_crypto()?;
-        Ok(Arc::new(Messages::new(
+        let messages = Messages::new(
             crypto,
             self.api.clone(),
             self.store.clone(),
+            self.store.clone(),
             self.exchanger(),
             self.publisher.clone(),
-        )))
+        );
+        Ok(Arc::new(messages.with_clock(self.clock.clone())))
     }
 
     /// `authorizer-api`.

@@ -28,6 +28,15 @@ pub enum ServiceError {
         /// What it should hold.
         hint: &'static str,
     },
+    /// A request this service refuses on principle, whatever its form (a credential endpoint
+    /// through a proxy, say).
+    #[error("{message}")]
+    Forbidden {
+        /// A snake_case code naming the refusal.
+        code: &'static str,
+        /// Why, and what to use instead.
+        message: String,
+    },
     /// A listing cursor this service did not issue.
     #[error("cursor {0:?} was not issued by this service: pass the next_cursor of a previous page, or omit it to start at the beginning")]
     UnknownCursor(String),

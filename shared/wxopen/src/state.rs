@@ -36,6 +36,9 @@ pub enum StateError {
     /// Past its expiry.
     #[error("the authorization session has expired: start the authorization again")]
     Expired,
+    /// Already used by a callback: a state opens one authorization only.
+    #[error("this authorization link was already used: start the authorization again from the platform's link")]
+    Used,
 }
 
 /// Why a link token was refused.
@@ -50,6 +53,9 @@ pub enum LinkError {
     /// Past its expiry.
     #[error("the authorization link has expired: ask the platform for a new link")]
     Expired,
+    /// None given, where the platform starts authorizations only from links it minted.
+    #[error("this platform starts an authorization only from a link it minted for you: ask the platform for a link (it mints one by invoking the authorize function with {{\"ext\": \"<customer id>\"}}; AUTH_ANONYMOUS=true lets anyone start one, each start spending a pre-auth code)")]
+    Required,
 }
 
 /// What a minted authorization link carries: the platform's choices, signed, so that no
@@ -132,6 +138,8 @@ impl std::fmt::Debug for StateSigner {
 /// What a verified state carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedState {
+    /// The state's random nonce (its single use is recorded by it).
+    pub nonce: String,
     /// The caller data given to the authorize route, if any.
     pub ext: Option<String>,
     /// Expiry, epoch seconds.
@@ -215,7 +223,7 @@ impl StateSigner {
             .verify_slice(&sig)
             .map_err(|_| StateError::Forged)?;
         let mut parts = payload.split('.');
-        let (Some(_nonce), Some(expiry), Some(ext), None) =
+        let (Some(nonce), Some(expiry), Some(ext), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(StateError::Malformed);
@@ -229,6 +237,7 @@ impl StateSigner {
             .map_err(|_| StateError::Malformed)?;
         let ext = String::from_utf8(ext).map_err(|_| StateError::Malformed)?;
         Ok(VerifiedState {
+            nonce: nonce.to_owned(),
             ext: (!ext.is_empty()).then_some(ext),
             expires_at,
         })

@@ -286,6 +286,7 @@ impl WeChatApi for FakeWeChat {
             Ok(_) => serde_json::json!({
                 "errcode": 0, "errmsg": "ok", "token": req.token_param,
                 "sent_with": req.token.expose(), "path": req.call.path,
+                "echo": req.call.body.as_deref().and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok()),
             }),
         };
         Ok(RawResponse {
@@ -332,6 +333,11 @@ impl ManualClock {
         Self {
             now: Mutex::new(Timestamp::now()),
         }
+    }
+
+    /// Sets the clock to `at`, earlier or later.
+    pub fn set(&self, at: Timestamp) {
+        *self.now.lock().unwrap() = at;
     }
 
     /// Moves the clock `by` forward.

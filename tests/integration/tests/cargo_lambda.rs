@@ -187,6 +187,7 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
         &[
             ("AUTH_CALLBACK_URL", CALLBACK_URL),
             ("AUTH_STATE_SECRET", STATE_SECRET),
+            ("AUTH_ANONYMOUS", "true"),
             ("EVENT_BUS_NAME", "wxopen-watch-bus"),
         ],
     );
@@ -618,10 +619,10 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
 
     // The component token refused once: the raw call still succeeds.
     sim.state.lock().unwrap().refuse_component_tokens();
-    let answer = invoke("component-api", json!({"path": "/cgi-bin/component/api_get_authorizer_list", "body": {"offset": 0, "count": 10}}))
+    let answer = invoke("component-api", json!({"path": "/cgi-bin/component/api_get_authorizer_option", "body": {"authorizer_appid": OFFICIAL_ACCOUNT_APPID, "option_name": "voice_recognize"}}))
         .await
         .unwrap();
-    assert_eq!(answer["body"]["total_count"], 2, "{answer}");
+    assert_eq!(answer["body"]["option_value"], "1", "{answer}");
 
     // The quota runbook: a reset for one account, one for the platform; a bad AppID sends none.
     let reset = invoke(

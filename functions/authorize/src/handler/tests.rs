@@ -190,3 +190,26 @@ async fn a_minted_link_opens_until_it_expires_and_then_is_a_403_without_a_wechat
         "only the open in time"
     );
 }
+
+#[tokio::test]
+async fn by_default_the_public_route_serves_only_minted_links_and_spends_nothing_anonymously() {
+    let p = Platform::with(&[("AUTH_ANONYMOUS", "false")])
+        .with_ticket()
+        .await;
+    for _ in 0..50 {
+        let resp = get(&p, &[("auth_type", "3")]).await;
+        assert_eq!(error_of(&resp), (403, json!("link_required")));
+    }
+    assert_eq!(p.wechat.total(), 0, "50 anonymous hits, no WeChat call");
+    let message = body_json(&get(&p, &[]).await)["error"]["message"].clone();
+    assert!(
+        message.as_str().unwrap().contains("AUTH_ANONYMOUS"),
+        "{message}"
+    );
+    // A minted link still opens the page, spending one pre-auth code.
+    let link = mint(&p, json!({"ext": "customer-7"})).await;
+    let token = query_of(link["url"].as_str().unwrap())["link"].clone();
+    let page = location(&p, &[("link", &token)]).await;
+    assert!(page.contains("pre_auth_code=pre-"), "{page}");
+    assert_eq!(p.wechat.count("api_create_preauthcode"), 1);
+}

@@ -81,6 +81,21 @@ async fn bad_invocations_are_named_errors_and_send_nothing() {
             400,
             "token_in_request",
         ),
+        (
+            json!({"authorizer_appid": SEED_APPID, "path": "/cgi-bin/component/api_query_auth"}),
+            403,
+            "credential_endpoint",
+        ),
+        (
+            json!({"authorizer_appid": SEED_APPID, "path": "/cgi-bin/clear_quota"}),
+            403,
+            "credential_endpoint",
+        ),
+        (
+            json!({"authorizer_appid": SEED_APPID, "path": "/cgi-bin/component/setprivacysetting"}),
+            403,
+            "component_endpoint",
+        ),
     ] {
         let err = invoke(&p, payload.clone()).await.unwrap_err();
         assert_eq!((err.status, err.code.as_str()), (status, code), "{payload}");

@@ -139,6 +139,30 @@ async fn callback_refuses_missing_forged_and_expired_state_before_calling_wechat
 }
 
 #[tokio::test]
+async fn a_used_state_is_a_403_state_used_without_a_wechat_call_even_for_another_code() {
+    let p = Platform::new().with_ticket().await;
+    p.wechat.answer_like_the_seed();
+    let state = state(Some("cust-7"));
+    let json_accept = [("accept", "application/json")];
+    let first = get(
+        &p,
+        &[("auth_code", "queryauthcode@@@1"), ("state", &state)],
+        &json_accept,
+    )
+    .await;
+    assert_eq!(first.status(), 200, "{}", body_text(&first));
+    assert_eq!(p.wechat.count("api_query_auth"), 1);
+    // The same state again, with the same code or another account's: refused, nothing spent.
+    for code in ["queryauthcode@@@1", "queryauthcode@@@2"] {
+        let again = get(&p, &[("auth_code", code), ("state", &state)], &json_accept).await;
+        assert_eq!(error_of(&again), (403, json!("state_used")));
+    }
+    let page = get(&p, &[("auth_code", "c"), ("state", &state)], &[HTML]).await;
+    assert_eq!(page.status(), 403);
+    assert_eq!(p.wechat.count("api_query_auth"), 1);
+}
+
+#[tokio::test]
 async fn callback_failures_name_their_cause_with_wechats_errcode() {
     let p = Platform::new().with_ticket().await;
     let state = state(None);
@@ -147,6 +171,8 @@ async fn callback_failures_name_their_cause_with_wechats_errcode() {
     assert_eq!(error_of(&resp), (400, json!("missing_auth_code")));
     for (errcode, code) in [(61010, "auth_code_expired"), (61009, "auth_code_invalid")] {
         p.wechat.script("api_query_auth", [Reply::Errcode(errcode)]);
+        // A fresh state each time: a state is used once, whatever WeChat answers.
+        let state = self::state(None);
         let resp = get(&p, &[("auth_code", "old"), ("state", &state)], &json_accept).await;
         assert_eq!(error_of(&resp), (400, json!(code)));
         assert_eq!(body_json(&resp)["error"]["wechat_errcode"], errcode);

@@ -14,7 +14,7 @@ async fn a_path_is_called_with_the_component_token() {
     let p = Platform::new().with_ticket().await;
     let answer = invoke(
         &p,
-        json!({"path": "/cgi-bin/component/api_get_authorizer_info"}),
+        json!({"path": "/cgi-bin/component/api_get_authorizer_option"}),
     )
     .await
     .unwrap();
@@ -102,4 +102,44 @@ async fn bad_operations_are_named_errors_and_send_nothing() {
     let resp = handle(&p.core.component_calls(), req).await.unwrap();
     assert_eq!(resp.status(), 404, "not served over HTTP");
     assert_eq!(p.wechat.total(), 0);
+}
+
+#[tokio::test]
+async fn credential_endpoints_are_403_with_nothing_sent_and_tokens_never_come_back() {
+    let p = Platform::new().with_ticket().await;
+    for path in [
+        "/cgi-bin/component/api_get_authorizer_list",
+        "/cgi-bin/component/api_query_auth",
+        "/cgi-bin/component/api_component_token",
+        "/cgi-bin/component/api_authorizer_token",
+        "/cgi-bin/component/api_create_preauthcode",
+        "/cgi-bin/component/clear_quota",
+    ] {
+        let err = invoke(&p, json!({"path": path, "body": {}}))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (403, "credential_endpoint"),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        p.wechat.total(),
+        0,
+        "nothing sent, not even for the component token"
+    );
+    // An answer that carries a token anyway loses it on the way back (the fake echoes the body).
+    let answer = invoke(
+        &p,
+        json!({"path": "/cgi-bin/component/getprivacysetting",
+               "body": {"setting": {"owner_access_token": "leak", "kept": 1}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["body"]["echo"]["setting"], json!({"kept": 1}));
+    assert_eq!(
+        answer["body"]["path"],
+        "/cgi-bin/component/getprivacysetting"
+    );
 }

@@ -178,4 +178,39 @@ async fn a_refused_publish_is_an_error_so_wechat_delivers_again() {
         body_text(&resp)
     );
     assert_ne!(body_text(&resp), "success");
+    // WeChat's delivery again is taken (the failed one was not recorded as taken), and published.
+    p.bus.refuse_matching(None);
+    let again = post(&p, SEED_APPID, &msg).await;
+    assert_eq!(body_text(&again), "success");
+    assert_eq!(p.bus.published().len(), 1);
+}
+
+#[tokio::test]
+async fn a_replayed_message_is_answered_success_and_published_once() {
+    let p = Platform::new();
+    p.authorized(SEED_APPID).await;
+    let msg = p.sealed_message("gh_seed", &text("gh_seed", "hello"), BodyFormat::Xml);
+    for _ in 0..3 {
+        let resp = post(&p, SEED_APPID, &msg).await;
+        assert_eq!(
+            (resp.status().as_u16(), body_text(&resp)),
+            (200, "success".into())
+        );
+    }
+    assert_eq!(p.bus.published().len(), 1, "published once");
+}
+
+#[tokio::test]
+async fn a_message_signed_outside_the_window_is_refused_and_not_published() {
+    let p = Platform::new();
+    p.authorized(SEED_APPID).await;
+    let msg = p.sealed_message("gh_seed", &text("gh_seed", "hello"), BodyFormat::Xml);
+    for days in [-2i64, 2] {
+        p.clock.set(wxopen::clock::Timestamp::from_secs(
+            now_secs() + days * 86_400,
+        ));
+        let resp = post(&p, SEED_APPID, &msg).await;
+        assert_eq!(error_of(&resp), (403, json!("stale_message")));
+    }
+    assert!(p.bus.published().is_empty());
 }

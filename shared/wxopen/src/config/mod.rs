@@ -116,6 +116,8 @@ pub struct AuthConfig {
     pub success_url: Option<Url>,
     /// `AUTH_SUCCESS_SIGNING_KEY` (or `success_signing_key` in the secret), when set.
     pub success_signing_key: Option<Secret>,
+    /// `AUTH_ANONYMOUS`: the public route may start an authorization without a minted link.
+    pub anonymous: bool,
 }
 
 impl AuthConfig {
@@ -142,6 +144,7 @@ impl AuthConfig {
                 .success_signing_key
                 .clone()
                 .unwrap_or_else(|| self.state_secret.clone()),
+            anonymous: self.anonymous,
         }
     }
 }
@@ -196,6 +199,7 @@ const VARIABLES: &[&str] = &[
     "AUTH_STATE_SECRET",
     "AUTH_SUCCESS_URL",
     "AUTH_SUCCESS_SIGNING_KEY",
+    "AUTH_ANONYMOUS",
     "EVENT_BUS_NAME",
 ];
 
@@ -360,6 +364,16 @@ impl Env {
             {
                 Some(key) => Some(key.clone()),
                 None => self.get("AUTH_SUCCESS_SIGNING_KEY").map(Secret::new),
+            },
+            anonymous: match self.get("AUTH_ANONYMOUS").map(str::trim) {
+                None | Some("" | "false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(ConfigError::Malformed {
+                        name: "AUTH_ANONYMOUS",
+                        reason: "it must be true or false (unset: false, links only)".into(),
+                    })
+                }
             },
         })
     }

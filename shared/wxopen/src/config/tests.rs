@@ -143,3 +143,19 @@ fn a_secret_bundle_overrides_the_four_secrets() {
         "{debug}"
     );
 }
+
+#[test]
+fn anonymous_authorizations_are_off_unless_auth_anonymous_is_true() {
+    let anonymous = |value: Option<&str>| {
+        let mut vars = base();
+        if let Some(v) = value {
+            vars.insert("AUTH_ANONYMOUS", v.to_owned());
+        }
+        load(&vars).map(|c| c.auth.anonymous)
+    };
+    assert!(!anonymous(None).unwrap());
+    assert!(!anonymous(Some("false")).unwrap());
+    assert!(anonymous(Some("true")).unwrap());
+    let err = anonymous(Some("yes")).unwrap_err();
+    assert!(err.to_string().contains("AUTH_ANONYMOUS"), "{err}");
+}

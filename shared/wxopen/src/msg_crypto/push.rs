@@ -53,6 +53,15 @@ pub enum PushError {
     /// The ciphertext could not be decrypted.
     #[error(transparent)]
     Undecryptable(CryptoError),
+    /// The signed `timestamp` is too far from now: a replay of an old message, or a clock
+    /// far off.
+    #[error("the message's signed timestamp {timestamp} is more than {window_secs} s from now: a replayed or delayed message is not taken")]
+    OutOfWindow {
+        /// The signed timestamp.
+        timestamp: String,
+        /// The window either side of now.
+        window_secs: u64,
+    },
     /// The push was meant for another component.
     #[error("the push is for component {found}, not this platform's {expected}: check WECHAT_COMPONENT_APPID")]
     WrongComponent {

@@ -2,19 +2,26 @@
 //! with the platform's keys; WeChat's release test is answered here, by itself; everything else
 //! is published as `Authorizer Message` for other services.
 
+use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
-use crate::clock::Timestamp;
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
 use crate::publish::{EventPublisher, Outgoing};
-use crate::store::AuthorizerStore;
+use crate::store::{AuthorizerStore, OnceKind, OnceStore, Use};
 use crate::tokens::{AuthorizerError, ComponentApi};
 use std::sync::Arc;
+use std::time::Duration;
 use wxopen_models::api::CustomTextMessage;
 use wxopen_models::messages::{AuthorizerMessage, TextReply};
 use wxopen_models::notifications::{MessageDetail, MESSAGE};
 use wxopen_models::records::AuthorizerStatus;
 use wxopen_models::release_test::{test_account, ReleaseCase, QUERY_AUTH_CODE_REPLY_SUFFIX};
 use wxopen_models::{AuthorizationCode, AuthorizerAppid};
+
+/// How far a message's signed timestamp may be from now. WeChat sends a message again within
+/// about 15 seconds when it gets no answer; five minutes also absorbs clock skew. A replay inside
+/// the window is caught by its id (recorded for twice the window), one outside it by the window.
+pub const MESSAGE_WINDOW: Duration = Duration::from_secs(300);
 
 /// What to answer WeChat.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,17 +40,21 @@ pub struct Messages {
     crypto: MsgCrypto,
     api: ComponentApi,
     authorizers: Arc<dyn AuthorizerStore>,
+    once: Arc<dyn OnceStore>,
     exchanger: Arc<Exchanger>,
     publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Messages {
     /// The use case with the platform's message crypto, the component's calls (the release
-    /// test's customer-service message), the authorizer store, the exchanger and where events go.
+    /// test's customer-service message), the authorizer store, the record of messages taken,
+    /// the exchanger and where events go.
     pub fn new(
         crypto: MsgCrypto,
         api: ComponentApi,
         authorizers: Arc<dyn AuthorizerStore>,
+        once: Arc<dyn OnceStore>,
         exchanger: Arc<Exchanger>,
         publisher: Arc<dyn EventPublisher>,
     ) -> Self {
@@ -51,28 +62,75 @@ impl Messages {
             crypto,
             api,
             authorizers,
+            once,
             exchanger,
             publisher,
+            clock: Arc::new(SystemClock),
         }
     }
 
-    /// Verifies, decrypts and answers a message sent to `appid`'s message URL.
+    /// The same use case reading time from `clock` (the timestamp window).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Verifies, decrypts and answers a message sent to `appid`'s message URL, once: a
+    /// message outside the timestamp window is refused, and a replay of one already taken is
+    /// answered `success` without publishing or sending anything again.
     pub async fn handle(
         &self,
         appid: &AuthorizerAppid,
         push: &SignedPush<'_>,
     ) -> Result<MessageAnswer, ServiceError> {
         let (text, format) = self.crypto.open_message(push)?;
+        let now = self.clock.now();
+        within_window(push.timestamp.unwrap_or_default(), now)?;
         let message = AuthorizerMessage::parse(&text, format).map_err(PushError::Malformed)?;
         tracing::info!(authorizer = %appid, msg_type = %message.msg_type, event = message.event.as_deref(), "message verified");
+        // WeChat's own deduplication key: MsgId, or for events FromUserName and CreateTime.
+        let id = match &message.msg_id {
+            Some(id) => format!("{appid}#{id}"),
+            None => format!(
+                "{appid}#{}#{}#{}",
+                message.from_user_name,
+                message.create_time,
+                message.event.as_deref().unwrap_or(&message.msg_type)
+            ),
+        };
+        let key = secret_hash(&id);
+        let taken = Use {
+            kind: OnceKind::Message,
+            key: &key,
+            until: now.plus(MESSAGE_WINDOW * 2),
+            now,
+        };
+        if !self.once.first_use(&taken).await? {
+            tracing::info!(authorizer = %appid, "message already taken: answered without publishing or sending again");
+            return Ok(MessageAnswer::Published);
+        }
+        let answer = self.take(appid, &message).await;
+        if answer.is_err() {
+            // Not taken after all: WeChat's retry must be.
+            if let Err(e) = self.once.forget_use(OnceKind::Message, &key).await {
+                tracing::error!(authorizer = %appid, error = %e, "a failed message stays recorded: WeChat's retry will be answered without being taken");
+            }
+        }
+        answer
+    }
+
+    async fn take(
+        &self,
+        appid: &AuthorizerAppid,
+        message: &AuthorizerMessage,
+    ) -> Result<MessageAnswer, ServiceError> {
         if test_account(appid.as_str()).is_some() {
-            if let Some(case) = ReleaseCase::of(&message) {
-                return self.release_test(appid, &message, case).await;
+            if let Some(case) = ReleaseCase::of(message) {
+                return self.release_test(appid, message, case).await;
             }
         } else {
             self.require_authorized(appid).await?;
         }
-        let detail = MessageDetail::of(self.crypto.appid().clone(), appid.clone(), &message);
+        let detail = MessageDetail::of(self.crypto.appid().clone(), appid.clone(), message);
         let event = Outgoing::new(MESSAGE, &detail, Timestamp::from_secs(message.create_time));
         if let Some(Err(e)) = self.publisher.publish(&[event]).await.pop() {
             tracing::error!(authorizer = %appid, error = %e, "message not published; WeChat will send it again");
@@ -131,4 +189,17 @@ impl Messages {
             }
         }
     }
+}
+
+/// Refuses a signed timestamp more than [`MESSAGE_WINDOW`] from `now`.
+fn within_window(timestamp: &str, now: Timestamp) -> Result<(), PushError> {
+    let refused = || PushError::OutOfWindow {
+        timestamp: timestamp.chars().take(20).collect(),
+        window_secs: MESSAGE_WINDOW.as_secs(),
+    };
+    let at: i64 = timestamp.trim().parse().map_err(|_| refused())?;
+    if now.secs().abs_diff(at) > MESSAGE_WINDOW.as_secs() {
+        return Err(refused());
+    }
+    Ok(())
 }

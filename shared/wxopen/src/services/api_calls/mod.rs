@@ -3,9 +3,12 @@
 //! web OAuth and authorizer options). Every call is audited in one log line: who, which path,
 //! the status, the errcode and the latency, never a token, a code, a query value or a body.
 
+mod guard;
+
 use super::ServiceError;
 use crate::tokens::{ComponentApi, TokenManager};
 use crate::wechat::{RawResponse, WeChatError};
+use guard::{refuse_credential_endpoint, scrub, Proxy};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -31,6 +34,19 @@ fn refused(e: CallError) -> ServiceError {
         CallError::BodyOnGet => "invalid_body",
     };
     ServiceError::invalid(code, e.to_string())
+}
+
+/// The forwarded answer without credential fields; a removal is logged (how many, not what).
+fn scrubbed(mut answer: ApiAnswer, path: &str) -> ApiAnswer {
+    let removed = scrub(&mut answer);
+    if removed > 0 {
+        tracing::warn!(
+            path,
+            removed,
+            "credential fields removed from a forwarded answer"
+        );
+    }
+    answer
 }
 
 fn audit(
@@ -81,10 +97,11 @@ impl AuthorizerCalls {
         call: &ApiCall,
     ) -> Result<ApiAnswer, ServiceError> {
         let checked = call.check().map_err(refused)?;
+        refuse_credential_endpoint(&checked.path, Proxy::Authorizer)?;
         let started = Instant::now();
         let result = self.api.call_as_authorizer(appid, &checked).await;
         audit(Some(appid), &checked, &result, started);
-        Ok(result?.into_answer())
+        Ok(scrubbed(result?.into_answer(), &checked.path))
     }
 }
 
@@ -111,14 +128,17 @@ impl ComponentCalls {
     }
 
     /// Calls `call` as the platform: `component_access_token` injected, and `component_appid`
-    /// added where the API takes it (the query of `/sns/...`, a POST body without one).
+    /// added where the API takes it (the query of `/sns/...`, a POST body without one). Endpoints
+    /// handing out the platform's credentials are refused; tokens in the answer are removed.
     pub async fn call(&self, call: &ApiCall) -> Result<ApiAnswer, ServiceError> {
+        refuse_credential_endpoint(&call.check().map_err(refused)?.path, Proxy::Component)?;
         let mut call = call.clone();
         if let Some(Value::Object(body)) = &mut call.body {
             body.entry("component_appid")
                 .or_insert_with(|| Value::String(self.component().to_string()));
         }
-        Ok(self.send(&call).await?.into_answer())
+        let answer = self.send(&call).await?.into_answer();
+        Ok(scrubbed(answer, &call.path))
     }
 
     async fn send(&self, call: &ApiCall) -> Result<RawResponse, ServiceError> {

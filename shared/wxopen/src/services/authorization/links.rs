@@ -3,7 +3,7 @@
 
 use super::{Authorization, AuthorizeRequest, Link, LinkRequest, LINK_LIFETIME, MAX_LINK_LIFETIME};
 use crate::services::ServiceError;
-use crate::state::{LinkClaims, MAX_EXT_LEN};
+use crate::state::{LinkClaims, LinkError, MAX_EXT_LEN};
 use wxopen_models::{AuthType, AuthorizerAppid};
 
 impl Authorization {
@@ -53,7 +53,9 @@ impl Authorization {
         })
     }
 
-    /// The choices of an authorization: a verified link's, or the query's without `ext`.
+    /// The choices of an authorization: a verified link's, or (only with `AUTH_ANONYMOUS`) the
+    /// query's without `ext`. Checked before anything is spent: an anonymous hit where links are
+    /// required costs no WeChat call.
     pub(super) fn choices(&self, req: &AuthorizeRequest) -> Result<AuthorizeRequest, ServiceError> {
         let Some(token) = &req.link else {
             if req.ext.is_some() {
@@ -62,10 +64,13 @@ impl Authorization {
                     "ext is accepted only inside a link the platform minted: invoke the authorize function directly with {\"ext\": \"<customer id>\"} and send the customer the url it returns",
                 ));
             }
+            if !self.pages.anonymous {
+                return Err(LinkError::Required.into());
+            }
             return Ok(req.clone());
         };
         let claims = self.state.verify_link(token, self.clock.now().secs())?;
-        let malformed = || ServiceError::Link(crate::state::LinkError::Malformed);
+        let malformed = || ServiceError::Link(LinkError::Malformed);
         Ok(AuthorizeRequest {
             auth_type: match claims.auth_type {
                 Some(code) => AuthType::parse(&code.to_string()).map_err(|_| malformed())?,

@@ -12,8 +12,9 @@ use super::authorizers::fetch_info;
 use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::state::StateError;
 use crate::state::StateSigner;
-use crate::store::{AuthorizerStore, PendingExt};
+use crate::store::{AuthorizerStore, OnceKind, OnceStore, PendingExt, Use};
 use crate::tokens::ComponentApi;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +87,9 @@ pub struct AuthPages {
     /// The key the success redirect is signed with (`success_signing_key`, or else the state
     /// key).
     pub success_key: Secret,
+    /// `AUTH_ANONYMOUS`: whether the public route may start an authorization without a minted
+    /// link. Off by default, since each start spends a pre-auth code from WeChat's daily quota.
+    pub anonymous: bool,
 }
 
 /// A completed authorization (the callback's result).
@@ -104,6 +108,7 @@ pub struct Completed {
 pub struct Authorization {
     api: ComponentApi,
     authorizers: Arc<dyn AuthorizerStore>,
+    once: Arc<dyn OnceStore>,
     exchanger: Arc<Exchanger>,
     state: StateSigner,
     pages: AuthPages,
@@ -112,10 +117,11 @@ pub struct Authorization {
 
 impl Authorization {
     /// The use case: the component's calls (pre-auth codes, profiles), the authorizer store,
-    /// the exchanger, the `state` key and the round trip's URLs.
+    /// the record of used states, the exchanger, the `state` key and the round trip's URLs.
     pub fn new(
         api: ComponentApi,
         authorizers: Arc<dyn AuthorizerStore>,
+        once: Arc<dyn OnceStore>,
         exchanger: Arc<Exchanger>,
         state: StateSigner,
         pages: AuthPages,
@@ -123,6 +129,7 @@ impl Authorization {
         Self {
             api,
             authorizers,
+            once,
             exchanger,
             state,
             pages,
@@ -201,8 +208,9 @@ impl Authorization {
         Ok(page.into())
     }
 
-    /// The callback: verifies `state`, exchanges the code, stores the authorizer and fetches
-    /// its profile for the result page.
+    /// The callback: verifies `state` and records its single use (a second use is refused
+    /// before anything is spent), exchanges the code, stores the authorizer and fetches its
+    /// profile for the result page.
     pub async fn complete(
         &self,
         auth_code: Option<&str>,
@@ -213,6 +221,18 @@ impl Authorization {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| ServiceError::invalid("missing_auth_code", "the request carries no auth_code: WeChat adds it when the administrator confirms; start the authorization again"))?;
+        let first = self
+            .once
+            .first_use(&Use {
+                kind: OnceKind::State,
+                key: &verified.nonce,
+                until: Timestamp::from_secs(verified.expires_at),
+                now: self.clock.now(),
+            })
+            .await?;
+        if !first {
+            return Err(StateError::Used.into());
+        }
         let record = self
             .exchanger
             .exchange_or_find(&AuthorizationCode::new(code), verified.ext.as_deref())

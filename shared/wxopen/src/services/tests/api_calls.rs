@@ -75,7 +75,7 @@ async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_
     let i = w.instance();
     let component = ComponentCalls::new(i.api.clone(), i.tokens.clone());
     let answer = component
-        .call(&call(serde_json::json!({"path": "/cgi-bin/component/api_get_authorizer_list", "body": {"offset": 0, "count": 1}})))
+        .call(&call(serde_json::json!({"path": "/cgi-bin/component/api_get_authorizer_option", "body": {"authorizer_appid": "wx1", "option_name": "voice_recognize"}})))
         .await
         .unwrap();
     let ApiAnswer::Json { body, .. } = answer else {

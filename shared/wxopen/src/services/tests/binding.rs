@@ -10,6 +10,7 @@ fn with_success_url(i: &Instance) -> Authorization {
     Authorization::new(
         i.api.clone(),
         i.store.clone(),
+        i.store.clone(),
         i.exchanger.clone(),
         StateSigner::new(Secret::new("s".repeat(32))),
         AuthPages {
@@ -17,6 +18,7 @@ fn with_success_url(i: &Instance) -> Authorization {
             callback: Some(url::Url::parse("https://platform.example/wechat/callback").unwrap()),
             success: Some(url::Url::parse("https://shop.example/connected").unwrap()),
             success_key: Secret::new("success-key"),
+            anonymous: true,
         },
     )
 }

@@ -19,9 +19,13 @@ async fn send(
     plain: &str,
     format: BodyFormat,
 ) -> Result<MessageAnswer, ServiceError> {
-    let sealed = i
-        .crypto
-        .seal_message(plain, "gh_account", format, "1700000000", "nonce");
+    let sealed = i.crypto.seal_message(
+        plain,
+        "gh_account",
+        format,
+        &crate::clock::now_secs().to_string(),
+        "nonce",
+    );
     i.messages.handle(&appid(to_appid), &signed(&sealed)).await
 }
 
@@ -158,10 +162,11 @@ async fn a_message_for_an_authorizer_is_published_and_others_are_refused_unpubli
         "n",
     );
     i.pushes.handle(&signed(&sealed)).await.unwrap();
+    // A new message (the first one, replayed, would be answered as already taken).
     let revoked = send(
         &i,
         "wxstored",
-        &text("gh_account", "hello"),
+        &text("gh_account", "hello").replace("<MsgId>42</MsgId>", "<MsgId>43</MsgId>"),
         BodyFormat::Xml,
     )
     .await;

@@ -163,6 +163,7 @@ impl World {
             callback: Some(url::Url::parse("https://platform.example/wechat/callback").unwrap()),
             success: None,
             success_key: Secret::new("success-key"),
+            anonymous: true,
         };
         Instance {
             authorizers: Authorizers::new(
@@ -173,6 +174,7 @@ impl World {
             ),
             authorization: Authorization::new(
                 api.clone(),
+                store.clone(),
                 store.clone(),
                 exchanger.clone(),
                 StateSigner::new(Secret::new("s".repeat(32))),
@@ -188,6 +190,7 @@ impl World {
             messages: Messages::new(
                 crypto.clone(),
                 api.clone(),
+                store.clone(),
                 store.clone(),
                 exchanger.clone(),
                 Arc::new(self.publisher.clone()),

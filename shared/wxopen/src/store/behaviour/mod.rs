@@ -4,9 +4,11 @@
 //! behaviour for an adapter.
 
 mod authorizers;
+mod once;
 mod tokens;
 
 pub use authorizers::*;
+pub use once::*;
 pub use tokens::*;
 
 use crate::clock::Timestamp;
@@ -17,19 +19,19 @@ use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, PermissionId, 
 /// Every capability, as the suite uses an adapter (test code only: production code names the
 /// narrow ports it needs).
 pub trait Store:
-    TicketStore + TokenStore + AuthorizerStore + AuthorizerListing + HistoryReader + ReconcileStore
+    TicketStore
+    + TokenStore
+    + AuthorizerStore
+    + AuthorizerListing
+    + HistoryReader
+    + ReconcileStore
+    + OnceStore
 {
 }
 
-impl<T> Store for T where
-    T: TicketStore
-        + TokenStore
-        + AuthorizerStore
-        + AuthorizerListing
-        + HistoryReader
-        + ReconcileStore
-{
-}
+impl Store for MemoryStore {}
+
+impl Store for DynamoStore {}
 
 /// An adapter under test: a fresh, empty store bound to [`component`], and the same data
 /// bound to another component.
@@ -164,6 +166,7 @@ macro_rules! store_behaviour_suite {
             an_older_info_snapshot_never_replaces_a_newer_one,
             one_ticket_request_is_claimed_per_interval,
             the_binding_is_stored_with_the_record_and_its_history,
+            a_use_is_first_once_until_its_record_expires,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -14,6 +14,7 @@ mod authorizers;
 mod codes;
 mod expr;
 mod items;
+mod once;
 mod reconcile;
 pub mod stream;
 mod tokens;

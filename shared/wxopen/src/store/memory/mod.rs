@@ -3,6 +3,7 @@
 //! call is atomic, as DynamoDB's conditional writes are per item.
 
 mod authorizers;
+mod once;
 mod reconcile;
 mod tokens;
 
@@ -31,6 +32,8 @@ struct Component {
     pending_ext: HashMap<String, (String, Timestamp)>,
     /// The reconcile's progress and the lease of the run holding it.
     reconcile: (ReconcileProgress, Option<Lease>),
+    /// First uses, until when they are kept.
+    once: HashMap<(OnceKind, String), Timestamp>,
 }
 
 impl Component {

@@ -5,6 +5,7 @@
 mod authorizers;
 mod history;
 mod listing;
+mod once;
 mod reconcile;
 mod tickets;
 mod tokens;
@@ -12,6 +13,7 @@ mod tokens;
 pub use authorizers::*;
 pub use history::*;
 pub use listing::*;
+pub use once::*;
 pub use reconcile::*;
 pub use tickets::*;
 pub use tokens::*;
