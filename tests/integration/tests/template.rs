@@ -702,3 +702,55 @@ fn the_dashboard_is_valid_json_showing_every_metric_and_alarm() {
         );
     }
 }
+
+#[test]
+fn every_function_logs_to_its_own_group_with_a_retention_and_the_stage_has_an_access_log() {
+    let t = template();
+    let groups: Vec<(String, &Value)> = of_type(&t, "AWS::Logs::LogGroup");
+    for (id, function) in of_type(&t, "AWS::Serverless::Function") {
+        let group = untag(&function["Properties"]["LoggingConfig"]["LogGroup"]);
+        let group = group
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} names no log group"));
+        let (_, resource) = groups
+            .iter()
+            .find(|(g, _)| g == group)
+            .unwrap_or_else(|| panic!("{id}: no log group {group}"));
+        let name = untag(&resource["Properties"]["LogGroupName"])
+            .as_str()
+            .unwrap();
+        assert!(
+            name.ends_with(&format!("-{}", binary_of(&id))),
+            "{id}: {name}"
+        );
+        assert_eq!(
+            untag(&resource["Properties"]["RetentionInDays"]).as_str(),
+            Some("LogRetentionDays")
+        );
+    }
+    assert_eq!(
+        t["Parameters"]["LogRetentionDays"]["Default"].as_u64(),
+        Some(90)
+    );
+    let (_, stage) = &of_type(&t, "AWS::ApiGatewayV2::Stage")[0];
+    let format = stage["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .unwrap();
+    assert!(format.contains("$context.routeKey") && format.contains("$context.status"));
+    for leaky in ["requestOverride", "querystring", "$context.path?"] {
+        assert!(
+            !format.to_lowercase().contains(&leaky.to_lowercase()),
+            "{format}"
+        );
+    }
+    // Each public route has its own throttle.
+    let routes = stage["Properties"]["RouteSettings"].as_mapping().unwrap();
+    for route in [
+        "GET /wechat/authorize",
+        "GET /wechat/callback",
+        "POST /wechat/events",
+        "POST /wechat/messages/{appid}",
+    ] {
+        assert!(routes.contains_key(route), "{route}");
+    }
+}
