@@ -131,7 +131,6 @@ impl ComponentCalls {
     /// added where the API takes it (the query of `/sns/...`, a POST body without one). Endpoints
     /// handing out the platform's credentials are refused; tokens in the answer are removed.
     pub async fn call(&self, call: &ApiCall) -> Result<ApiAnswer, ServiceError> {
-        refuse_credential_endpoint(&call.check().map_err(refused)?.path, Proxy::Component)?;
         let mut call = call.clone();
         if let Some(Value::Object(body)) = &mut call.body {
             body.entry("component_appid")
@@ -143,6 +142,7 @@ impl ComponentCalls {
 
     async fn send(&self, call: &ApiCall) -> Result<RawResponse, ServiceError> {
         let checked = call.check().map_err(refused)?;
+        refuse_credential_endpoint(&checked.path, Proxy::Component)?;
         let component = self.component();
         let extra: Vec<(&'static str, &str)> = if takes_component_appid_in_query(&checked.path)
             && !checked.query.iter().any(|(k, _)| k == "component_appid")
