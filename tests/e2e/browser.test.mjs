@@ -53,6 +53,7 @@ before(async () => {
   for (const name of Object.keys(env)) {
     if (name.startsWith('WECHAT_') || name.startsWith('AUTH_') || name.startsWith('AWS_ENDPOINT_URL')) delete env[name];
   }
+  const started = Date.now();
   dev = spawn('bash', ['scripts/dev.sh'], {
     cwd: root,
     env: { ...env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
@@ -64,7 +65,11 @@ before(async () => {
     const onData = (chunk) => {
       devOutput += chunk;
       const match = devOutput.match(/DEV_READY (\S+)/);
-      if (match) { clearTimeout(timer); resolve(match[1]); }
+      if (match) {
+        clearTimeout(timer);
+        console.log(`make dev was ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        resolve(match[1]);
+      }
     };
     dev.stdout.on('data', onData);
     dev.stderr.on('data', onData);
@@ -91,11 +96,19 @@ function invoke(fn, payload) {
   return JSON.parse(out);
 }
 
+// Each phase's time goes to the test's output, so that a slow run says where it was slow.
+function lap(label, since) {
+  console.log(`${label} in ${((Date.now() - since) / 1000).toFixed(1)} s`);
+  return Date.now();
+}
+
 test('both accounts authorize in a real browser and are then served', async () => {
+  let since = Date.now();
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  since = lap('chromium started', since);
   try {
     for (const account of accounts) {
       const page = await browser.newPage();
@@ -114,6 +127,7 @@ test('both accounts authorize in a real browser and are then served', async () =
       fs.mkdirSync(path.join(root, 'target'), { recursive: true });
       await page.screenshot({ path: path.join(root, `target/e2e-result-${account.kind}.png`), fullPage: true });
       await page.close();
+      since = lap(`chromium: ${account.kind} authorized`, since);
     }
   } finally {
     await browser.close();
@@ -129,6 +143,7 @@ test('both accounts authorize in a real browser and are then served', async () =
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+  since = lap('both authorizations printed from the bus', since);
 
   for (const account of accounts) {
     const info = invoke('authorizer-info', { authorizer_appid: account.appid });
