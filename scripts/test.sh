@@ -55,11 +55,13 @@ for dir in functions/*/; do function_bins+=(--bin "$(basename "${dir}")"); done
 step "function binaries as cargo lambda watch runs them" cargo build --locked "${function_bins[@]}"
 # The cross-build for Lambda (aarch64) is `make test`'s longest compile, and the steps below mostly
 # wait on servers and a browser: it runs meanwhile, niced so that the tests keep the cores they
-# ask for, and the last step waits for it. Cargo locks the aarch64 build apart from the host's, so
-# the tests' own builds do not queue behind it.
+# ask for, and the last step waits for it. It builds in its own target directory: a cross-build
+# holds the lock on the host's artifacts (its build scripts and proc macros) for its whole run,
+# and the tests, `make dev` and `cargo lambda watch` all run cargo meanwhile.
 cross_log=target/cross-build.log
 cross_started=${SECONDS}
-setsid nice -n 19 scripts/build-lambdas.sh --check >"${cross_log}" 2>&1 &
+CARGO_TARGET_DIR=target/cross setsid nice -n 19 scripts/build-lambdas.sh --check \
+  >"${cross_log}" 2>&1 &
 cross_build=$!
 
 step "cfn-lint template.yaml" .venv/bin/cfn-lint template.yaml
