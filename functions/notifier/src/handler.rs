@@ -17,6 +17,8 @@ struct StreamEvent {
 struct Record {
     #[serde(rename = "eventName", default)]
     event_name: Option<String>,
+    #[serde(rename = "eventSourceARN", default)]
+    event_source_arn: Option<String>,
     #[serde(default)]
     dynamodb: Option<StreamData>,
 }
@@ -56,22 +58,34 @@ pub async fn handle(
             format!("the event is not a DynamoDB stream batch: {e}"),
         )
     })?;
-    let items: Vec<StreamItem> = event
-        .records
-        .into_iter()
-        .filter_map(|record| {
-            let data = record.dynamodb?;
-            // Without a sequence number a record cannot be named for redelivery; Lambda's
-            // stream records always carry one.
-            let item_id = data.sequence_number?;
-            let change = match (record.event_name.as_deref(), &data.new_image) {
-                (Some("INSERT"), Some(image)) => history_change(image),
-                // Only inserts are changes: history items are never modified.
-                _ => Ok(None),
-            };
-            Some(StreamItem { item_id, change })
-        })
-        .collect();
+    let mut items = Vec::with_capacity(event.records.len());
+    for (n, record) in event.records.into_iter().enumerate() {
+        // A record that cannot be named for redelivery fails the whole batch, so that Lambda
+        // delivers it again rather than it being dropped (Lambda's records always carry one).
+        let Some((data, item_id)) = record
+            .dynamodb
+            .and_then(|data| Some((data.new_image, data.sequence_number?)))
+        else {
+            tracing::error!(
+                record = n,
+                "stream record without a sequence number; the batch fails whole"
+            );
+            return Err(ApiError::bad_request(
+                "invalid_stream_event",
+                format!("stream record {n} has no dynamodb.SequenceNumber: the batch is delivered again"),
+            ));
+        };
+        let change = match (record.event_name.as_deref(), &data) {
+            (Some("INSERT"), Some(image)) => history_change(image),
+            // Only inserts are changes: history items are never modified.
+            _ => Ok(None),
+        };
+        items.push(StreamItem {
+            item_id,
+            source_arn: record.event_source_arn,
+            change,
+        });
+    }
     let failed = notifier.publish(&items).await.map_err(ApiError::from)?;
     Ok(BatchResponse {
         batch_item_failures: failed

@@ -103,6 +103,7 @@ fn push_error(p: &PushError) -> (u16, &'static str) {
         PushError::Undecryptable(_) => (400, "undecryptable_push"),
         PushError::WrongComponent { .. } => (403, "wrong_component"),
         PushError::OutOfWindow { .. } => (403, "stale_message"),
+        PushError::WrongAccount { .. } => (403, "wrong_account"),
     }
 }
 

@@ -15,7 +15,7 @@ use wxopen::config::{CoreConfig, Env};
 use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::MemoryPublisher;
 use wxopen::store::{AuthorizerStore, CachedToken, MemoryStore, NewAuthorization, TicketStore};
-pub use wxopen::testing::{FakeWeChat, ManualClock, Reply, SEED_APPID};
+pub use wxopen::testing::{FakeWeChat, ManualClock, Reply, SEED_APPID, SEED_USER_NAME};
 use wxopen::tokens::TokenSettings;
 use wxopen_models::messages::BodyFormat;
 use wxopen_models::{

@@ -9,7 +9,7 @@ use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::services::{
     Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
-    Pushes, ReconcileSettings, Refresher, CONCURRENT_EXCHANGE_WAIT,
+    Pushes, ReconcileSettings, Refresher, StreamOrigin, CONCURRENT_EXCHANGE_WAIT,
 };
 use wxopen::store::{
     AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, TicketStore,
@@ -80,7 +80,8 @@ where
 
     /// The exchanger over this core.
     pub fn exchanger(&self) -> Arc<Exchanger> {
-        let exchanger = Exchanger::new(self.api.clone(), self.tokens.clone(), self.store.clone());
+        let (api, tokens) = (self.api.clone(), self.tokens.clone());
+        let exchanger = Exchanger::new(api, tokens, self.store.clone(), self.store.clone());
         Arc::new(exchanger.waiting(self.exchange_wait))
     }
 
@@ -249,7 +250,14 @@ pub async fn notifier() -> Result<Arc<Notifier>, ConfigError> {
     let sdk = wxopen::aws::load_sdk_config().await;
     let env = Env::from_lookup(|name| std::env::var(name).ok(), None);
     let bus = logged(env.require_event_bus())?;
-    Ok(Arc::new(Notifier::new(publisher_for(&sdk, Some(bus)))))
+    let origin = StreamOrigin {
+        table_name: logged(env.table_name())?,
+        component: logged(env.component_appid())?,
+    };
+    Ok(Arc::new(Notifier::new(
+        publisher_for(&sdk, Some(bus)),
+        origin,
+    )))
 }
 
 /// `authorizer-api`.

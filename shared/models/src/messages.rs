@@ -83,11 +83,38 @@ pub struct AuthorizerMessage {
 /// Nested elements deeper than this are refused: no message WeChat documents comes close.
 const MAX_DEPTH: usize = 8;
 
+/// The deepest nesting of objects and arrays in `text` (brackets inside strings not counted),
+/// so that JSON is held to the same limit as XML before it is parsed.
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for c in text.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, '"') => in_string = true,
+            (false, _, '{' | '[') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, '}' | ']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 impl AuthorizerMessage {
     /// Parses a decrypted message in `format`.
     pub fn parse(text: &str, format: BodyFormat) -> Result<Self, EventError> {
         let fields = match format {
             BodyFormat::Xml => xml_fields(text)?,
+            BodyFormat::Json if json_depth(text) > MAX_DEPTH => {
+                return Err(EventError::Xml(
+                    "objects or arrays nested too deeply".into(),
+                ))
+            }
             BodyFormat::Json => match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(map)) => map,
                 Ok(_) => return Err(EventError::Xml("the message is not a JSON object".into())),
@@ -347,6 +374,22 @@ mod tests {
         assert_eq!(m.text(), Some("QUERY_AUTH_CODE:abc"));
         assert_eq!(m.msg_id.as_deref(), Some("1234567890123456"));
         assert_eq!(m.format, BodyFormat::Json);
+    }
+
+    #[test]
+    fn json_nested_as_deeply_as_xml_may_be_is_taken_and_deeper_is_refused() {
+        // The object itself is one level; brackets inside a string are not nesting.
+        let nested = |levels: usize| {
+            let (open, close) = ("[".repeat(levels - 1), "]".repeat(levels - 1));
+            format!(
+                r#"{{"ToUserName":"gh_a","FromUserName":"o","CreateTime":1,"MsgType":"event","s":"}}]\"{{[","x":{open}{close}}}"#
+            )
+        };
+        assert!(AuthorizerMessage::parse(&nested(MAX_DEPTH), BodyFormat::Json).is_ok());
+        let err = AuthorizerMessage::parse(&nested(MAX_DEPTH + 1), BodyFormat::Json).unwrap_err();
+        assert!(err.to_string().contains("nested too deeply"), "{err}");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(AuthorizerMessage::parse(&deep, BodyFormat::Json).is_err());
     }
 
     #[test]

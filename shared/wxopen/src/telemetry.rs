@@ -32,6 +32,9 @@ pub const RECONCILE_RESTORED: &str = "ReconcileRestored";
 pub const NEEDS_REAUTH: &str = "NeedsReauthTransitions";
 /// Milliseconds a request waited for another instance's refresh lease, labelled `Kind`.
 pub const LEASE_WAIT: &str = "RefreshLeaseWait";
+/// Refused tokens not renewed because one renewal per key per minute had been made, labelled
+/// `Kind`: the refusal went back to the caller as WeChat's answer.
+pub const REFUSALS_NOT_RENEWED: &str = "RefusalsNotRenewed";
 
 /// The `Kind` label of a token's metrics: `component` or `authorizer` (never the AppID).
 fn kind(key: &TokenKey) -> &'static str {
@@ -65,6 +68,11 @@ pub fn describe() {
         "authorizers that need reauthorization"
     );
     describe_histogram!(LEASE_WAIT, Unit::Milliseconds, "wait for a refresh lease");
+    describe_counter!(
+        REFUSALS_NOT_RENEWED,
+        Unit::Count,
+        "refused tokens answered without a renewal"
+    );
 }
 
 /// A token renewal ended.
@@ -105,4 +113,9 @@ pub fn needs_reauth() {
 /// A request waited `waited` for another instance's refresh of `key`.
 pub fn lease_wait(key: &TokenKey, waited: Duration) {
     histogram!(LEASE_WAIT, "Kind" => kind(key)).record(waited.as_secs_f64() * 1000.0);
+}
+
+/// WeChat refused `key`'s token past the bound on renewals.
+pub fn refusal_not_renewed(key: &TokenKey) {
+    counter!(REFUSALS_NOT_RENEWED, "Kind" => kind(key)).increment(1);
 }

@@ -32,6 +32,8 @@ pub const INFO_OFFICIAL_ACCOUNT: &str =
 pub const QUERY_AUTH: &str = include_str!("../../models/tests/fixtures/query_auth.json");
 /// The account of the seed's answers.
 pub const SEED_APPID: &str = "wxf8b4f85f3a794e77";
+/// The original id (`user_name`, the `ToUserName` of its messages) in the seed's info answers.
+pub const SEED_USER_NAME: &str = "gh_eb5e3a772040";
 
 /// WeChat in process: counts calls, issues numbered tokens, and can be told to refuse.
 #[derive(Default)]

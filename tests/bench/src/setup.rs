@@ -242,7 +242,7 @@ impl Bench {
             }
             "messages" => self.message(
                 OFFICIAL_ACCOUNT_APPID,
-                &format!("<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[o-bench]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>{}</MsgId></xml>", now_secs(), rand_id()),
+                &format!("<xml><ToUserName><![CDATA[gh_eb5e3a772040]]></ToUserName><FromUserName><![CDATA[o-bench]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hello]]></Content><MsgId>{}</MsgId></xml>", now_secs(), rand_id()),
             ),
             "authorizer-api" => json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID,
                 "path": "/cgi-bin/get_current_selfmenu_info", "method": "GET"}),
@@ -268,7 +268,7 @@ impl Bench {
         let nonce = format!("{}", rand_id());
         let sealed = self.crypto.seal_message(
             xml,
-            "gh_account",
+            "gh_eb5e3a772040",
             wxopen_models::messages::BodyFormat::Xml,
             &timestamp,
             &nonce,

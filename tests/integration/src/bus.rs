@@ -188,3 +188,12 @@ pub async fn history_stream_records(
         })
         .collect()
 }
+
+/// The notifier's origin for `table`'s stream (as [`history_stream_records`] names it) and
+/// `component`.
+pub fn stream_origin(table: &str, component: &str) -> wxopen::services::StreamOrigin {
+    wxopen::services::StreamOrigin {
+        table_name: table.to_owned(),
+        component: wxopen_models::ComponentAppid::parse(component).unwrap(),
+    }
+}

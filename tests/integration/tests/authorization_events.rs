@@ -63,7 +63,8 @@ async fn authorize_update_and_revoke_arrive_as_exactly_three_events_in_order() {
     let (s, table) = authorize_update_revoke(&bus).await;
     let records = history_stream_records(&table, COMPONENT, OFFICIAL_ACCOUNT_APPID, 1).await;
     assert_eq!(records.len(), 3, "one history item per change");
-    let notifier = Notifier::new(Arc::new(publisher(&bus).await));
+    let origin = integration_tests::bus::stream_origin(&table, COMPONENT);
+    let notifier = Notifier::new(Arc::new(publisher(&bus).await), origin);
     let answer = notifier::handler::handle(&notifier, json!({ "Records": records }))
         .await
         .unwrap();
@@ -141,7 +142,8 @@ async fn a_batch_that_fails_part_way_is_redelivered_and_every_change_keeps_its_i
         inner: publisher(&bus).await,
         refused: AtomicBool::new(false),
     };
-    let notifier = Notifier::new(Arc::new(flaky));
+    let origin = integration_tests::bus::stream_origin(&table, COMPONENT);
+    let notifier = Notifier::new(Arc::new(flaky), origin);
     let first = notifier::handler::handle(&notifier, json!({ "Records": records }))
         .await
         .unwrap();
@@ -186,7 +188,8 @@ async fn a_batch_that_fails_part_way_is_redelivered_and_every_change_keeps_its_i
 
 #[tokio::test]
 async fn a_stream_batch_that_is_not_one_is_a_named_error() {
-    let notifier = Notifier::new(Arc::new(wxopen::publish::NoBus));
+    let origin = integration_tests::bus::stream_origin("wxopen-state", COMPONENT);
+    let notifier = Notifier::new(Arc::new(wxopen::publish::NoBus), origin);
     let err = notifier::handler::handle(&notifier, json!({"Records": "nope"}))
         .await
         .unwrap_err();

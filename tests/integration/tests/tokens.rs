@@ -14,7 +14,7 @@ use wxopen::store::{
     TicketStore, TokenKey, TokenStore, TokenWrite,
 };
 use wxopen::tokens::{AuthorizerError, RefreshError, TokenManager, TokenSettings};
-use wxopen::wechat::{HttpWeChat, RetryPolicy};
+use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatError};
 use wxopen_lambda::testing::stale_authorization;
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{
@@ -383,6 +383,92 @@ async fn an_invalid_component_token_is_dropped_refetched_and_the_call_retried_on
         stored_component_token(&w.store).await,
         AccessToken::new("component-token-SEEDED")
     );
+}
+
+#[tokio::test]
+async fn twenty_refusals_in_a_minute_across_two_instances_renew_the_token_once() {
+    // A caller looping on an endpoint that always answers 40001, through two instances: the
+    // first refusal renews the token, the next nineteen go back as WeChat's answer.
+    let w = world().await;
+    seed_component_token(&w).await;
+    let settings = TokenSettings {
+        replacement_wait: Duration::from_millis(200),
+        ..settings()
+    };
+    let (a, _) = instance(&w.table, &w.stub, settings).await;
+    let (b, _) = instance(&w.table, &w.stub, settings).await;
+    a.authorizer_token(&app()).await.unwrap();
+    let renewals_before = w.stub.calls("api_authorizer_token");
+    let key = TokenKey::Authorizer(app());
+    let sent = std::sync::atomic::AtomicU32::new(0);
+    let always_refused = |_token: AccessToken| {
+        sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async {
+            Err::<(), _>(WeChatError::AccessTokenInvalid {
+                endpoint: "always_refused",
+                errcode: 40001,
+            })
+        }
+    };
+    let refused = |r: &Result<(), WeChatError>| matches!(r, Err(e) if e.is_token_invalid());
+    for n in 0..20 {
+        let manager = if n % 2 == 0 { &a } else { &b };
+        let answer = manager
+            .with_token_refused_when(&key, always_refused, refused)
+            .await
+            .unwrap();
+        assert!(matches!(
+            answer,
+            Err(WeChatError::AccessTokenInvalid { errcode: 40001, .. })
+        ));
+    }
+    assert_eq!(
+        w.stub.calls("api_authorizer_token") - renewals_before,
+        1,
+        "one renewal for twenty refusals in a minute"
+    );
+    // The first call and its one retry, then one call each: nothing else was sent.
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 21);
+}
+
+#[tokio::test]
+async fn a_refusal_after_another_instance_renewed_uses_its_token_without_renewing() {
+    let w = world().await;
+    seed_component_token(&w).await;
+    let (a, _) = instance(&w.table, &w.stub, settings()).await;
+    let (b, _) = instance(&w.table, &w.stub, settings()).await;
+    let old = a.authorizer_token(&app()).await.unwrap();
+    b.authorizer_token(&app()).await.unwrap();
+    // B renews (its refusal), A still holds the old token in memory.
+    b.invalidate(&TokenKey::Authorizer(app()), &old.token)
+        .await
+        .unwrap();
+    let new = b.authorizer_token(&app()).await.unwrap();
+    assert_ne!(new.token, old.token);
+    let renewals_before = w.stub.calls("api_authorizer_token");
+    let key = TokenKey::Authorizer(app());
+    let old_token = old.token.clone();
+    let refuses_old = |token: AccessToken| {
+        let refused = token == old_token;
+        async move {
+            if refused {
+                Err(WeChatError::AccessTokenInvalid {
+                    endpoint: "refuses_old",
+                    errcode: 40001,
+                })
+            } else {
+                Ok(token)
+            }
+        }
+    };
+    let refused =
+        |r: &Result<AccessToken, WeChatError>| matches!(r, Err(e) if e.is_token_invalid());
+    let answer = a
+        .with_token_refused_when(&key, refuses_old, refused)
+        .await
+        .unwrap();
+    assert_eq!(answer.unwrap(), new.token, "A retried with B's token");
+    assert_eq!(w.stub.calls("api_authorizer_token"), renewals_before);
 }
 
 #[tokio::test]

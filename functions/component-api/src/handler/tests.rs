@@ -143,3 +143,30 @@ async fn credential_endpoints_are_403_with_nothing_sent_and_tokens_never_come_ba
         "/cgi-bin/component/getprivacysetting"
     );
 }
+
+#[tokio::test]
+async fn login_and_oauth_for_a_revoked_or_unknown_account_are_refused_with_nothing_sent() {
+    use wxopen::store::AuthorizerStore as _;
+    let p = Platform::new().with_ticket().await;
+    p.authorized("wxrevoked").await;
+    let appid = wxopen_models::AuthorizerAppid::parse("wxrevoked").unwrap();
+    let later = wxopen::clock::Timestamp::now().plus(std::time::Duration::from_secs(5));
+    p.core
+        .store
+        .revoke_authorizer(&appid, later, wxopen::clock::Timestamp::now())
+        .await
+        .unwrap();
+    for (appid, code) in [
+        ("wxrevoked", "authorizer_revoked"),
+        ("wxnobody", "unknown_authorizer"),
+    ] {
+        for payload in [
+            json!({"op": "jscode2session", "appid": appid, "js_code": "c1"}),
+            json!({"op": "oauth_exchange", "appid": appid, "code": "c1"}),
+        ] {
+            let err = invoke(&p, payload.clone()).await.unwrap_err();
+            assert_eq!(err.code, code, "{payload}");
+        }
+    }
+    assert_eq!(p.wechat.count("call_raw"), 0, "nothing reached WeChat");
+}

@@ -78,6 +78,9 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
         "authorizer_appid": SEED_APPID, "authorizer_access_token": "a2", "expires_in": 7200,
         "authorizer_refresh_token": "r2", "func_info": [{"funcscope_category": {"id": 1}}]}}))],
     );
+    // Each push carries its own code.
+    let mut fields = fields;
+    fields[1].1 = "queryauthcode@@@update";
     assert_eq!(push_of(&p, "updateauthorized", &fields).await, "success");
     let stored = seed_record(&p).await;
     assert_eq!(stored.record.permission_ids, vec![PermissionId(1)]);
@@ -88,7 +91,10 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
     );
     // The pushed code was already used by the redirect: nothing to do, still `success`.
     p.wechat.script("api_query_auth", [Reply::Errcode(61009)]);
+    fields[1].1 = "queryauthcode@@@used";
+    let calls = p.wechat.count("api_query_auth");
     assert_eq!(push_of(&p, "authorized", &fields).await, "success");
+    assert_eq!(p.wechat.count("api_query_auth"), calls + 1);
     let unauthorized = push_of(&p, "unauthorized", &[("AuthorizerAppid", SEED_APPID)]).await;
     assert_eq!(unauthorized, "success");
     let stored = seed_record(&p).await;

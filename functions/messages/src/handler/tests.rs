@@ -67,17 +67,17 @@ async fn the_release_tests_text_case_is_answered_with_a_sealed_reply_and_not_pub
 
 #[tokio::test]
 async fn a_users_message_is_published_with_its_detail_and_answered_success() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
     p.authorized(SEED_APPID).await;
-    let event = r#"{"ToUserName":"gh_account","FromUserName":"o-user","CreateTime":1700000000,"MsgType":"event","Event":"user_enter_tempsession"}"#;
+    let event = r#"{"ToUserName":"gh_eb5e3a772040","FromUserName":"o-user","CreateTime":1700000000,"MsgType":"event","Event":"user_enter_tempsession"}"#;
     for (plain, format) in [
-        (text("gh_account", "hello"), BodyFormat::Xml),
+        (text(SEED_USER_NAME, "hello"), BodyFormat::Xml),
         (event.to_owned(), BodyFormat::Json),
     ] {
         let resp = post(
             &p,
             SEED_APPID,
-            &p.sealed_message("gh_account", &plain, format),
+            &p.sealed_message(SEED_USER_NAME, &plain, format),
         )
         .await;
         assert_eq!(
@@ -101,9 +101,13 @@ async fn a_users_message_is_published_with_its_detail_and_answered_success() {
 
 #[tokio::test]
 async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
     p.authorized(SEED_APPID).await;
-    let good = p.sealed_message("gh_account", &text("gh_account", "hello"), BodyFormat::Xml);
+    let good = p.sealed_message(
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
+        BodyFormat::Xml,
+    );
     let mut forged = good.clone();
     forged.0.last_mut().unwrap().1 = "0".repeat(40);
     assert_eq!(
@@ -119,8 +123,8 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
     );
     let wrong = sealed_message(
         &other,
-        "gh_account",
-        &text("gh_account", "hello"),
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
         BodyFormat::Xml,
     );
     assert_eq!(
@@ -141,7 +145,7 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
         (400, json!("malformed_push"))
     );
     let inner = p.sealed_message(
-        "gh_account",
+        SEED_USER_NAME,
         "<xml><ToUserName>gh</ToUserName><unclosed></xml>",
         BodyFormat::Xml,
     );
@@ -166,10 +170,14 @@ async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published()
 
 #[tokio::test]
 async fn a_refused_publish_is_an_error_so_wechat_delivers_again() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
     p.authorized(SEED_APPID).await;
     p.bus.refuse_matching(Some("hello"));
-    let msg = p.sealed_message("gh_account", &text("gh_account", "hello"), BodyFormat::Xml);
+    let msg = p.sealed_message(
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
+        BodyFormat::Xml,
+    );
     let resp = post(&p, SEED_APPID, &msg).await;
     assert!(
         resp.status().is_server_error(),
@@ -187,9 +195,13 @@ async fn a_refused_publish_is_an_error_so_wechat_delivers_again() {
 
 #[tokio::test]
 async fn a_replayed_message_is_answered_success_and_published_once() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
     p.authorized(SEED_APPID).await;
-    let msg = p.sealed_message("gh_seed", &text("gh_seed", "hello"), BodyFormat::Xml);
+    let msg = p.sealed_message(
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
+        BodyFormat::Xml,
+    );
     for _ in 0..3 {
         let resp = post(&p, SEED_APPID, &msg).await;
         assert_eq!(
@@ -202,9 +214,13 @@ async fn a_replayed_message_is_answered_success_and_published_once() {
 
 #[tokio::test]
 async fn a_message_signed_outside_the_window_is_refused_and_not_published() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
     p.authorized(SEED_APPID).await;
-    let msg = p.sealed_message("gh_seed", &text("gh_seed", "hello"), BodyFormat::Xml);
+    let msg = p.sealed_message(
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
+        BodyFormat::Xml,
+    );
     for days in [-2i64, 2] {
         p.clock.set(wxopen::clock::Timestamp::from_secs(
             now_secs() + days * 86_400,
@@ -212,5 +228,15 @@ async fn a_message_signed_outside_the_window_is_refused_and_not_published() {
         let resp = post(&p, SEED_APPID, &msg).await;
         assert_eq!(error_of(&resp), (403, json!("stale_message")));
     }
+    assert!(p.bus.published().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_for_another_account_than_the_paths_is_refused_and_not_published() {
+    let p = Platform::new().with_ticket().await;
+    p.authorized(SEED_APPID).await;
+    let msg = p.sealed_message("gh_other", &text("gh_other", "hello"), BodyFormat::Xml);
+    let resp = post(&p, SEED_APPID, &msg).await;
+    assert_eq!(error_of(&resp), (403, json!("wrong_account")));
     assert!(p.bus.published().is_empty());
 }

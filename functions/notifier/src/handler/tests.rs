@@ -4,8 +4,9 @@ use super::{handle, BatchResponse, ItemFailure};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use wxopen::publish::MemoryPublisher;
-use wxopen::services::Notifier;
+use wxopen::services::{Notifier, StreamOrigin};
 use wxopen_lambda::testing::{COMPONENT, SEED_APPID};
+use wxopen_models::ComponentAppid;
 
 /// A stream record of a history item, as DynamoDB Streams delivers a new image.
 fn record(seq: &str, kind: &str, ext: Option<&str>) -> Value {
@@ -19,12 +20,19 @@ fn record(seq: &str, kind: &str, ext: Option<&str>) -> Value {
     if let Some(ext) = ext {
         image["ext"] = json!({"S": ext});
     }
-    json!({"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": seq}})
+    json!({"eventName": "INSERT", "eventSourceARN": OWN_STREAM, "dynamodb": {"NewImage": image, "SequenceNumber": seq}})
 }
+
+const OWN_STREAM: &str =
+    "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/wxopen-state/stream/2026-12-01T00:00:00.000";
 
 fn notifier() -> (Notifier, MemoryPublisher) {
     let bus = MemoryPublisher::default();
-    (Notifier::new(Arc::new(bus.clone())), bus)
+    let origin = StreamOrigin {
+        table_name: "wxopen-state".into(),
+        component: ComponentAppid::parse(COMPONENT).unwrap(),
+    };
+    (Notifier::new(Arc::new(bus.clone()), origin), bus)
 }
 
 #[tokio::test]
@@ -78,4 +86,47 @@ async fn other_items_and_modifications_are_not_events_and_a_non_batch_is_refused
         (err.status, err.code.as_str()),
         (400, "invalid_stream_event")
     );
+}
+
+#[tokio::test]
+async fn only_records_of_its_own_tables_stream_and_component_are_published() {
+    let (notifier, bus) = notifier();
+    let mut elsewhere = record("1", "authorized", Some("forged"));
+    elsewhere["eventSourceARN"] =
+        json!("arn:aws:dynamodb:us-east-1:123456789012:table/another-table/stream/2026-12-01T00:00:00.000");
+    let mut prefix = record("2", "authorized", Some("forged"));
+    prefix["eventSourceARN"] =
+        json!("arn:aws:dynamodb:us-east-1:123456789012:table/wxopen-state-2/stream/x");
+    let mut unnamed = record("3", "authorized", Some("forged"));
+    unnamed.as_object_mut().unwrap().remove("eventSourceARN");
+    let mut other_component = record("4", "authorized", Some("forged"));
+    other_component["dynamodb"]["NewImage"]["pk"] =
+        json!({"S": format!("component#wx_other_component#history#{SEED_APPID}")});
+    let own = record("5", "authorized", Some("customer-42"));
+    let event = json!({"Records": [elsewhere, prefix, unnamed, other_component, own]});
+    let answer = handle(&notifier, event).await.unwrap();
+    assert!(
+        answer.batch_item_failures.is_empty(),
+        "refused, not redelivered"
+    );
+    let published = bus.published();
+    assert_eq!(published.len(), 1, "only its own record: {published:?}");
+    assert!(published[0].detail.contains("customer-42"));
+}
+
+#[tokio::test]
+async fn a_record_without_a_sequence_number_fails_the_batch_rather_than_being_dropped() {
+    let (notifier, bus) = notifier();
+    let mut unnamed = record("1", "authorized", None);
+    unnamed["dynamodb"]
+        .as_object_mut()
+        .unwrap()
+        .remove("SequenceNumber");
+    let event = json!({"Records": [record("2", "authorized", None), unnamed]});
+    let err = handle(&notifier, event).await.unwrap_err();
+    assert_eq!(
+        (err.status, err.code.as_str()),
+        (400, "invalid_stream_event")
+    );
+    assert!(bus.published().is_empty(), "nothing of the batch went out");
 }

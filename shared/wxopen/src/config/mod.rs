@@ -261,18 +261,28 @@ impl Env {
         }
     }
 
-    /// What every function needs.
-    pub fn core(&self) -> Result<CoreConfig, ConfigError> {
-        let component_appid = ComponentAppid::parse(self.require(
+    /// `WECHAT_COMPONENT_APPID`.
+    pub fn component_appid(&self) -> Result<ComponentAppid, ConfigError> {
+        ComponentAppid::parse(self.require(
             "WECHAT_COMPONENT_APPID",
             "the platform's AppID from the WeChat Open Platform console",
         )?)
         .map_err(|e| ConfigError::Malformed {
             name: "WECHAT_COMPONENT_APPID",
             reason: e.to_string(),
-        })?;
+        })
+    }
+
+    /// `TABLE_NAME`.
+    pub fn table_name(&self) -> Result<String, ConfigError> {
+        let name = self.require("TABLE_NAME", "the DynamoDB table created by template.yaml")?;
+        Ok(name.to_owned())
+    }
+
+    /// What every function needs.
+    pub fn core(&self) -> Result<CoreConfig, ConfigError> {
         Ok(CoreConfig {
-            component_appid,
+            component_appid: self.component_appid()?,
             component_appsecret: self.secret(
                 &self.bundle.component_appsecret,
                 "WECHAT_COMPONENT_APPSECRET",
@@ -283,9 +293,7 @@ impl Env {
                 self.get("WECHAT_API_BASE"),
                 DEFAULT_API_BASE,
             )?,
-            table_name: self
-                .require("TABLE_NAME", "the DynamoDB table created by template.yaml")?
-                .to_owned(),
+            table_name: self.table_name()?,
         })
     }
 

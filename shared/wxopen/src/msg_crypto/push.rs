@@ -62,6 +62,14 @@ pub enum PushError {
         /// The window either side of now.
         window_secs: u64,
     },
+    /// The message names another account than the URL it was posted to.
+    #[error("the message is for the account {to_user_name}, not {appid} whose URL it was posted to: it is not taken")]
+    WrongAccount {
+        /// The AppID in the URL.
+        appid: String,
+        /// The signed `ToUserName`.
+        to_user_name: String,
+    },
     /// The push was meant for another component.
     #[error("the push is for component {found}, not this platform's {expected}: check WECHAT_COMPONENT_APPID")]
     WrongComponent {

@@ -2,6 +2,7 @@
 //! with the platform's keys; WeChat's release test is answered here, by itself; everything else
 //! is published as `Authorizer Message` for other services.
 
+use super::authorizers::fetch_info;
 use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::{Clock, SystemClock, Timestamp};
@@ -11,7 +12,7 @@ use crate::store::{AuthorizerStore, OnceKind, OnceStore, Use};
 use crate::tokens::{AuthorizerError, ComponentApi};
 use std::sync::Arc;
 use std::time::Duration;
-use wxopen_models::api::CustomTextMessage;
+use wxopen_models::api::{CustomTextMessage, GetAuthorizerInfoResponse};
 use wxopen_models::messages::{AuthorizerMessage, TextReply};
 use wxopen_models::notifications::{MessageDetail, MESSAGE};
 use wxopen_models::records::AuthorizerStatus;
@@ -128,7 +129,7 @@ impl Messages {
                 return self.release_test(appid, message, case).await;
             }
         } else {
-            self.require_authorized(appid).await?;
+            self.require_account(appid, message).await?;
         }
         let detail = MessageDetail::of(self.crypto.appid().clone(), appid.clone(), message);
         let event = Outgoing::new(MESSAGE, &detail, Timestamp::from_secs(message.create_time));
@@ -139,15 +140,43 @@ impl Messages {
         Ok(MessageAnswer::Published)
     }
 
-    /// Messages are taken only for accounts that authorized the platform and did not revoke.
-    async fn require_authorized(&self, appid: &AuthorizerAppid) -> Result<(), ServiceError> {
-        match self.authorizers.load_authorizer(appid).await? {
-            None => Err(AuthorizerError::Unknown(appid.clone()).into()),
+    /// Messages are taken only for accounts that authorized the platform and did not revoke,
+    /// and only at the account's own URL: the path's AppID is not signed, the message's
+    /// `ToUserName` (the account's original id) is. The original id comes from the stored info
+    /// snapshot, or once from `api_get_authorizer_info`, saved as the snapshot.
+    async fn require_account(
+        &self,
+        appid: &AuthorizerAppid,
+        message: &AuthorizerMessage,
+    ) -> Result<(), ServiceError> {
+        let stored = match self.authorizers.load_authorizer(appid).await? {
+            None => return Err(AuthorizerError::Unknown(appid.clone()).into()),
             Some(a) if a.record.status == AuthorizerStatus::Revoked => {
-                Err(AuthorizerError::Revoked(appid.clone()).into())
+                return Err(AuthorizerError::Revoked(appid.clone()).into())
             }
-            Some(_) => Ok(()),
+            Some(a) => a,
+        };
+        let snapshot = stored
+            .info
+            .as_ref()
+            .and_then(|info| serde_json::from_str::<GetAuthorizerInfoResponse>(&info.json).ok());
+        let original_id = match snapshot {
+            Some(info) if !info.authorizer_info.profile().user_name.is_empty() => {
+                info.authorizer_info.profile().user_name.clone()
+            }
+            _ => {
+                let (info, _) = fetch_info(&self.api, &*self.authorizers, appid).await?;
+                info.authorizer_info.profile().user_name.clone()
+            }
+        };
+        if original_id != message.to_user_name {
+            return Err(PushError::WrongAccount {
+                appid: appid.to_string(),
+                to_user_name: message.to_user_name.chars().take(40).collect(),
+            }
+            .into());
         }
+        Ok(())
     }
 
     /// The release test's cases, answered whether or not the test account is stored yet.

@@ -33,7 +33,7 @@ pub use authorization::{
 pub use authorizers::{Authorizers, InfoRead};
 pub use exchange::{code_hash, secret_hash, Exchanger, CONCURRENT_EXCHANGE_WAIT};
 pub use messages::{MessageAnswer, Messages};
-pub use notifier::{change_event, change_id, Notifier, StreamItem};
+pub use notifier::{change_event, change_id, Notifier, StreamItem, StreamOrigin};
 pub use pushes::{PushOutcome, Pushes};
 pub use reconcile::{ReconcileOutcome, ReconcileReport, ReconcileSettings};
 pub use refresh::{Job, RefreshReport, Refresher, REFRESHER_MARGIN};

@@ -20,7 +20,7 @@ use crate::error::ServiceError;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::store::rules::lease_is_free;
-use crate::store::{CachedToken, Lease, TicketStore, TokenKey, TokenSlot, TokenStore};
+use crate::store::{CachedToken, Lease, OnceStore, TicketStore, TokenKey, TokenSlot, TokenStore};
 use crate::wechat::WeChatApi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,14 @@ pub struct TokenSettings {
     /// How long a memory-cached token is trusted before DynamoDB is read again, so that a
     /// token dropped by another instance does not linger here.
     pub memory_ttl: Duration,
+    /// At most one renewal per key in this long is caused by WeChat refusing a token, across
+    /// instances: a caller looping on an endpoint that always refuses cannot renew without end
+    /// (each renewal invalidates every other instance's token).
+    pub refusal_renewal: Duration,
+    /// How long a refusal past that bound waits for another instance's replacement of the same
+    /// token (concurrent refusals of one token are one renewal) before it is answered as
+    /// WeChat refused it; a claimer drops the token right after its claim.
+    pub replacement_wait: Duration,
 }
 
 impl Default for TokenSettings {
@@ -51,6 +59,8 @@ impl Default for TokenSettings {
             wait: Duration::from_secs(25),
             poll: Duration::from_millis(50),
             memory_ttl: Duration::from_secs(60),
+            refusal_renewal: Duration::from_secs(60),
+            replacement_wait: Duration::from_secs(1),
         }
     }
 }
@@ -59,6 +69,8 @@ impl Default for TokenSettings {
 pub struct TokenManager {
     store: Arc<dyn TokenStore>,
     tickets: Arc<dyn TicketStore>,
+    /// Where refusal-driven renewals are counted, across instances.
+    once: Arc<dyn OnceStore>,
     wechat: Arc<dyn WeChatApi>,
     component: ComponentAppid,
     appsecret: Secret,
@@ -81,9 +93,9 @@ impl std::fmt::Debug for TokenManager {
 }
 
 impl TokenManager {
-    /// A manager for one component, on a store that keeps both its tokens and its tickets;
-    /// build it once per container.
-    pub fn new<S: TokenStore + TicketStore + 'static>(
+    /// A manager for one component, on a store that keeps its tokens, its tickets and the
+    /// record of refusal-driven renewals; build it once per container.
+    pub fn new<S: TokenStore + TicketStore + OnceStore + 'static>(
         store: Arc<S>,
         wechat: Arc<dyn WeChatApi>,
         (component, appsecret): (ComponentAppid, Secret),
@@ -91,7 +103,8 @@ impl TokenManager {
     ) -> Self {
         Self {
             store: store.clone(),
-            tickets: store,
+            tickets: store.clone(),
+            once: store,
             wechat,
             component,
             appsecret,
@@ -157,6 +170,13 @@ impl TokenManager {
             .load_slot(&TokenKey::Component)
             .await?
             .and_then(|slot| slot.token))
+    }
+
+    /// Refuses an authorizer that is unknown, revoked or needs reauth, as every call with its
+    /// own token is: for the calls made on its behalf with the component's token.
+    pub async fn require_usable(&self, appid: &AuthorizerAppid) -> Result<(), ServiceError> {
+        let key = TokenKey::Authorizer(appid.clone());
+        self.usable_slot(&key).await.map(|_| ())
     }
 
     /// Remembers a token this container has just stored (the exchange's), so that the next

@@ -57,7 +57,8 @@ async fn a_minted_links_ext_reaches_the_stored_binding_its_history_event_and_the
     let records =
         integration_tests::bus::history_stream_records(&env.table, COMPONENT, SEED_APPID, 1).await;
     let publisher = wxopen::publish::MemoryPublisher::default();
-    let notifier = wxopen::services::Notifier::new(std::sync::Arc::new(publisher.clone()));
+    let origin = integration_tests::bus::stream_origin(&env.table, COMPONENT);
+    let notifier = wxopen::services::Notifier::new(std::sync::Arc::new(publisher.clone()), origin);
     notifier::handler::handle(&notifier, json!({"Records": records}))
         .await
         .unwrap();

@@ -38,16 +38,17 @@ async fn the_release_tests_text_case_is_a_reply_wechatpy_decrypts() {
 #[tokio::test]
 async fn a_users_messages_reach_the_bus_through_eventbridge_in_both_formats() {
     let (env, bus) = env_with_bus().await;
+    env.seed_ticket().await;
     store_authorizer(&env, SEED_APPID).await;
     for format in [BodyFormat::Xml, BodyFormat::Json] {
         let plain = match format {
-            BodyFormat::Xml => text("gh_account", "hello"),
-            BodyFormat::Json => r#"{"ToUserName":"gh_account","FromUserName":"o-user","CreateTime":1700000000,"MsgType":"event","Event":"user_enter_tempsession"}"#.to_owned(),
+            BodyFormat::Xml => text("gh_eb5e3a772040", "hello"),
+            BodyFormat::Json => r#"{"ToUserName":"gh_eb5e3a772040","FromUserName":"o-user","CreateTime":1700000000,"MsgType":"event","Event":"user_enter_tempsession"}"#.to_owned(),
         };
         let resp = post_message(
             &env.services,
             SEED_APPID,
-            &seal_message("gh_account", &plain, format),
+            &seal_message("gh_eb5e3a772040", &plain, format),
         )
         .await;
         assert_eq!(

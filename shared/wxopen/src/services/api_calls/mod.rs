@@ -182,12 +182,14 @@ impl ComponentCalls {
         })
     }
 
-    /// Mini Program login for an authorized Mini Program (`/sns/component/jscode2session`).
+    /// Mini Program login for an authorized Mini Program (`/sns/component/jscode2session`);
+    /// refused, with nothing sent, for an unknown, revoked or reauth-needing one.
     pub async fn jscode2session(
         &self,
         appid: &AuthorizerAppid,
         js_code: &str,
     ) -> Result<Session, ServiceError> {
+        self.tokens.require_usable(appid).await?;
         let query = json!({"appid": appid, "js_code": js_code, "grant_type": "authorization_code"});
         self.typed(
             "jscode2session",
@@ -198,12 +200,14 @@ impl ComponentCalls {
     }
 
     /// Web OAuth on behalf of an Official Account: the code the browser brought back
-    /// (`/sns/oauth2/component/access_token`).
+    /// (`/sns/oauth2/component/access_token`); refused, with nothing sent, unless the account
+    /// is authorized.
     pub async fn oauth_exchange(
         &self,
         appid: &AuthorizerAppid,
         code: &str,
     ) -> Result<OAuthGrant, ServiceError> {
+        self.tokens.require_usable(appid).await?;
         let query = json!({"appid": appid, "code": code, "grant_type": "authorization_code"});
         self.typed(
             "oauth2/component/access_token",

@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::{AuthorizerListing, AuthorizerStore, HistoryReader};
+use crate::testing::Reply;
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{AuthorizationCode, PermissionId};
 
@@ -84,17 +85,41 @@ async fn a_callback_that_loses_the_race_to_the_push_shows_the_stored_authorizati
         .unwrap();
     let record = i.exchanger.exchange_or_find(&code, None).await.unwrap();
     assert_eq!(record.authorizer_appid, appid("wxraced"));
-    assert_eq!(w.wechat.count("api_query_auth"), 2);
+    // And a push after the redirect: the same record, the code sent to WeChat once.
+    let again = i
+        .exchanger
+        .exchange(&code, Timestamp::now(), None)
+        .await
+        .unwrap();
+    assert_eq!(again.authorizer_appid, appid("wxraced"));
+    assert_eq!(w.wechat.count("api_query_auth"), 1, "the code is sent once");
+}
+
+#[tokio::test]
+async fn a_code_wechat_refuses_costs_one_query_and_is_answered_without_waiting() {
+    let w = World::new().await;
+    let i = w.instance();
+    w.wechat.script("api_query_auth", [Reply::Errcode(61009)]);
+    let started = std::time::Instant::now();
     let err = i
         .exchanger
-        .exchange(
-            &AuthorizationCode::new("code-wxraced"),
-            Timestamp::now(),
-            None,
-        )
+        .exchange_or_find(&AuthorizationCode::new("code-wxjunk"), None)
         .await
         .unwrap_err();
     assert_eq!(err, ServiceError::WeChat(WeChatError::AuthCodeInvalid));
+    assert!(
+        started.elapsed() < CONCURRENT_EXCHANGE_WAIT / 3,
+        "answered in {:?}: nobody else was exchanging the code",
+        started.elapsed()
+    );
+    assert_eq!(w.wechat.count("api_query_auth"), 1);
+    // The failed exchange's claim is released: the same code may be tried again at once.
+    let record = i
+        .exchanger
+        .exchange_or_find(&AuthorizationCode::new("code-wxjunk"), None)
+        .await
+        .unwrap();
+    assert_eq!(record.authorizer_appid, appid("wxjunk"));
 }
 
 #[tokio::test]

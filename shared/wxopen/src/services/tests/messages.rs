@@ -1,6 +1,8 @@
 use super::*;
 
+use crate::msg_crypto::PushError;
 use crate::store::{AuthorizerStore, HistoryChange, StoreError};
+use crate::testing::SEED_USER_NAME;
 use crate::tokens::AuthorizerError;
 use wxopen_models::messages::{AuthorizerMessage, BodyFormat};
 use wxopen_models::records::{HistoryEntry, HistoryKind};
@@ -21,7 +23,7 @@ async fn send(
 ) -> Result<MessageAnswer, ServiceError> {
     let sealed = i.crypto.seal_message(
         plain,
-        "gh_account",
+        SEED_USER_NAME,
         format,
         &crate::clock::now_secs().to_string(),
         "nonce",
@@ -131,7 +133,7 @@ async fn a_message_for_an_authorizer_is_published_and_others_are_refused_unpubli
     let answer = send(
         &i,
         "wxstored",
-        &text("gh_account", "hello"),
+        &text(SEED_USER_NAME, "hello"),
         BodyFormat::Xml,
     )
     .await
@@ -148,7 +150,7 @@ async fn a_message_for_an_authorizer_is_published_and_others_are_refused_unpubli
     let unknown = send(
         &i,
         "wxunknown",
-        &text("gh_account", "hello"),
+        &text(SEED_USER_NAME, "hello"),
         BodyFormat::Xml,
     )
     .await;
@@ -166,7 +168,7 @@ async fn a_message_for_an_authorizer_is_published_and_others_are_refused_unpubli
     let revoked = send(
         &i,
         "wxstored",
-        &text("gh_account", "hello").replace("<MsgId>42</MsgId>", "<MsgId>43</MsgId>"),
+        &text(SEED_USER_NAME, "hello").replace("<MsgId>42</MsgId>", "<MsgId>43</MsgId>"),
         BodyFormat::Xml,
     )
     .await;
@@ -190,13 +192,17 @@ async fn a_message_that_cannot_be_published_is_an_error_so_wechat_sends_it_again
     let err = send(
         &i,
         "wxstored",
-        &text("gh_account", "hello"),
+        &text(SEED_USER_NAME, "hello"),
         BodyFormat::Xml,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, ServiceError::Publish(_)), "{err:?}");
 }
+
+/// The stream of the table the notifier reads.
+const STREAM: &str =
+    "arn:aws:dynamodb:us-east-1:123456789012:table/wxopen-state/stream/2026-12-01T00:00:00.000";
 
 fn change(appid_: &str, kind: HistoryKind, at_ms: i64) -> HistoryChange {
     HistoryChange {
@@ -218,25 +224,34 @@ fn change(appid_: &str, kind: HistoryKind, at_ms: i64) -> HistoryChange {
 #[tokio::test]
 async fn a_batch_that_fails_part_way_reports_only_the_failed_and_redelivery_keeps_the_ids() {
     let w = World::new().await;
-    let notifier = Notifier::new(Arc::new(w.publisher.clone()));
+    let origin = StreamOrigin {
+        table_name: "wxopen-state".into(),
+        component: component(),
+    };
+    let notifier = Notifier::new(Arc::new(w.publisher.clone()), origin);
     let items = vec![
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "1".into(),
             change: Ok(Some(change("wxa", HistoryKind::Authorized, 1))),
         },
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "2".into(),
             change: Ok(Some(change("wxb", HistoryKind::PermissionsChanged, 2))),
         },
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "3".into(),
             change: Ok(Some(change("wxa", HistoryKind::RefreshTokenReplaced, 3))),
         },
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "4".into(),
             change: Ok(None),
         },
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "5".into(),
             change: Err(StoreError::Corrupt {
                 key: "h".into(),
@@ -244,6 +259,7 @@ async fn a_batch_that_fails_part_way_reports_only_the_failed_and_redelivery_keep
             }),
         },
         StreamItem {
+            source_arn: Some(STREAM.into()),
             item_id: "6".into(),
             change: Ok(Some(change("wxa", HistoryKind::Revoked, 6))),
         },
@@ -278,4 +294,39 @@ async fn a_batch_that_fails_part_way_reports_only_the_failed_and_redelivery_keep
     let revoked = ids("Authorizer Revoked");
     assert_eq!(revoked.len(), 2, "delivered again");
     assert_eq!(revoked[0], revoked[1], "with the same id");
+}
+
+#[tokio::test]
+async fn a_message_whose_account_is_not_the_paths_is_refused_and_the_account_looked_up_once() {
+    let w = World::new().await;
+    let i = w.instance();
+    i.authorized("wxstored", Timestamp::now()).await;
+    // Signed for another account (its original id), posted to wxstored's URL.
+    let other = send(
+        &i,
+        "wxstored",
+        &text("gh_another_account", "hello"),
+        BodyFormat::Xml,
+    )
+    .await;
+    assert!(
+        matches!(
+            other,
+            Err(ServiceError::Push(PushError::WrongAccount { .. }))
+        ),
+        "{other:?}"
+    );
+    assert!(w.publisher.published().is_empty(), "nothing was published");
+    // Refused, so not taken: the same message at the right account's URL would be.
+    for id in [42, 43] {
+        let own = text(SEED_USER_NAME, "hello")
+            .replace("<MsgId>42</MsgId>", &format!("<MsgId>{id}</MsgId>"));
+        let answer = send(&i, "wxstored", &own, BodyFormat::Xml).await.unwrap();
+        assert_eq!(answer, MessageAnswer::Published);
+    }
+    assert_eq!(
+        w.wechat.count("api_get_authorizer_info"),
+        1,
+        "the original id is read once, then from the stored snapshot"
+    );
 }

@@ -151,7 +151,8 @@ impl World {
             settings,
         ));
         let api = ComponentApi::new(tokens.clone(), self.wechat.clone());
-        let exchanger = Arc::new(Exchanger::new(api.clone(), tokens.clone(), store.clone()));
+        let exchanger = Exchanger::new(api.clone(), tokens.clone(), store.clone(), store.clone());
+        let exchanger = Arc::new(exchanger);
         let crypto = MsgCrypto::new(
             Secret::new("msg-token"),
             EncodingAesKey::parse(AES_KEY).unwrap(),

@@ -1,5 +1,6 @@
 //! Things that may happen only once: a `state` used at the callback, a message id accepted at
-//! the message URL. The first use is recorded with a conditional write that lives until the
+//! the message URL, a renewal of a token WeChat refused (once per key per minute), the exchange
+//! of an authorization code (by the push or the redirect, whichever comes first). The first use is recorded with a conditional write that lives until the
 //! thing could no longer be presented anyway (its expiry), so a replay finds the record.
 
 use super::StoreError;
@@ -13,6 +14,10 @@ pub enum OnceKind {
     State,
     /// A message at the message URL (by its id).
     Message,
+    /// A renewal caused by WeChat refusing a token (by the token's key).
+    Renewal,
+    /// The exchange of an authorization code (by its hash), claimed by the push or the redirect.
+    Code,
 }
 
 impl OnceKind {
@@ -21,6 +26,8 @@ impl OnceKind {
         match self {
             OnceKind::State => "state",
             OnceKind::Message => "message",
+            OnceKind::Renewal => "renewal",
+            OnceKind::Code => "code",
         }
     }
 }
