@@ -134,7 +134,10 @@ for dir in functions/*/; do
   function_names+=("$(basename "${dir}")")
   function_bins+=(--bin "$(basename "${dir}")")
 done
-cargo build --quiet --locked -p wechat-sim --bin wechat-sim
+# The simulator with the workspace's features (`--workspace`): built alone (`-p wechat-sim`) it
+# resolves serde, tokio and a few more with fewer features, and its whole dependency tree
+# compiles a second time (three minutes here) beside the one `make test` and the functions use.
+cargo build --quiet --locked --workspace --bin wechat-sim
 cargo build --quiet --locked "${function_bins[@]}"
 
 # Every function reads its configuration as at a cold start and says what is wrong, before

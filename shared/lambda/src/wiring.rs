@@ -154,7 +154,12 @@ where
 
     /// `component-api`.
     pub fn component_calls(&self) -> Arc<ComponentCalls> {
-        Arc::new(ComponentCalls::new(self.api.clone(), self.tokens.clone()))
+        let once = self.store.clone();
+        Arc::new(ComponentCalls::new(
+            self.api.clone(),
+            self.tokens.clone(),
+            once,
+        ))
     }
 
     /// `refresher`, reconciling with `settings`.

@@ -155,6 +155,9 @@ fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(Strin
         ("WECHAT_MSG_TOKEN", MSG_TOKEN),
         ("WECHAT_ENCODING_AES_KEY", AES_KEY),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        // The most verbose level the template's LogLevel allows: the logs scanned for secrets
+        // below are what an operator who turned it up would see.
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
         ("TABLE_NAME", table),
         ("WECHAT_API_BASE", api_base),
     ]
@@ -337,10 +340,24 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     .unwrap();
     assert_eq!(resp["statusCode"], 401, "{resp}");
 
-    // The functions logged JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) and no secret.
+    // The functions logged JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON), at TRACE, and no token,
+    // code, state or secret the test used.
     let log = watch.log_text();
     assert!(log.contains("\"authorization stored\""), "{log}");
-    for secret in [APPSECRET, "ticket@@@watch", "QXjUqNqf", "dTo-YCXPL4llX"] {
+    for secret in [
+        APPSECRET,
+        MSG_TOKEN,
+        AES_KEY,
+        "ticket@@@",
+        "QXjUqNqf",
+        "dTo-YCXPL4llX",
+        "queryauthcode@@@",
+        "preauthcode@@@",
+        "sim-component-token-",
+        "sim-authorizer-token-",
+        "sim-refresh-",
+        state.as_str(),
+    ] {
         assert!(
             !log.contains(secret),
             "{secret:?} in the cargo lambda watch log"
@@ -425,8 +442,11 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
     let log = watch.log_text();
     for secret in [
         APPSECRET,
+        MSG_TOKEN,
+        AES_KEY,
+        "sim-component-token-",
         "sim-authorizer-token",
-        "sim-refresh-token",
+        "sim-refresh-",
         "queryauthcode@@@",
     ] {
         assert!(
@@ -654,9 +674,12 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
     assert!(log.contains("/cgi-bin/message/custom/send"));
     for secret in [
         APPSECRET,
+        MSG_TOKEN,
+        AES_KEY,
+        "ticket@@@watch-api",
         "sim-authorizer-token-",
         "sim-component-token-",
-        "sim-refresh-token-",
+        "sim-refresh-",
         "sim-session-key-",
         "sim-oauth-access-",
         "sim-oauth-refresh-",

@@ -4,8 +4,11 @@
 //! the status, the errcode and the latency, never a token, a code, a query value or a body.
 
 mod guard;
+mod quota;
 
 use super::ServiceError;
+use crate::clock::Timestamp;
+use crate::store::OnceStore;
 use crate::tokens::{ComponentApi, TokenManager};
 use crate::wechat::{RawResponse, WeChatError};
 use guard::{refuse_credential_endpoint, scrub, Proxy};
@@ -110,6 +113,7 @@ impl AuthorizerCalls {
 pub struct ComponentCalls {
     api: ComponentApi,
     tokens: Arc<TokenManager>,
+    once: Arc<dyn OnceStore>,
 }
 
 /// The component's web APIs (`/sns/...`) take `component_appid` in the query.
@@ -118,9 +122,10 @@ fn takes_component_appid_in_query(path: &str) -> bool {
 }
 
 impl ComponentCalls {
-    /// Calls through `api`; quota resets through `tokens` (they use the platform's secret).
-    pub fn new(api: ComponentApi, tokens: Arc<TokenManager>) -> Self {
-        Self { api, tokens }
+    /// Calls through `api`; quota resets through `tokens` (they use the platform's secret),
+    /// within the budget kept in `once`.
+    pub fn new(api: ComponentApi, tokens: Arc<TokenManager>, once: Arc<dyn OnceStore>) -> Self {
+        Self { api, tokens, once }
     }
 
     fn component(&self) -> ComponentAppid {
@@ -253,9 +258,20 @@ impl ComponentCalls {
     }
 
     /// Resets the daily API quotas of `appid`, or of the platform (`clear_quota/v2`), for when
-    /// WeChat answers 45009. One audit line; WeChat allows 10 resets a month.
+    /// WeChat answers 45009, within the budget (`quota.rs`: one a day, eight a month per
+    /// account, two of WeChat's ten left to the console). One audit line per attempt.
     pub async fn clear_quota(&self, appid: Option<&AuthorizerAppid>) -> Result<(), ServiceError> {
+        let claimed = match quota::claim(&*self.once, appid, Timestamp::now()).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(audit = "clear_quota", appid = appid.map(AuthorizerAppid::as_str), error = %e, "quota reset refused by the budget");
+                return Err(e);
+            }
+        };
         let result = self.tokens.clear_quota(appid).await;
+        if result.is_err() {
+            quota::give_back(&*self.once, claimed).await;
+        }
         match &result {
             Ok(()) => tracing::warn!(
                 audit = "clear_quota",

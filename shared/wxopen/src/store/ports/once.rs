@@ -18,6 +18,8 @@ pub enum OnceKind {
     Renewal,
     /// The exchange of an authorization code (by its hash), claimed by the push or the redirect.
     Code,
+    /// A slot of the quota-reset budget (by account and day, or account, month and slot).
+    QuotaReset,
 }
 
 impl OnceKind {
@@ -28,6 +30,7 @@ impl OnceKind {
             OnceKind::Message => "message",
             OnceKind::Renewal => "renewal",
             OnceKind::Code => "code",
+            OnceKind::QuotaReset => "quota_reset",
         }
     }
 }
