@@ -123,6 +123,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Link(LinkError::Malformed | LinkError::Forged) => (403, "invalid_link"),
             ServiceError::Link(LinkError::Expired) => (403, "expired_link"),
             ServiceError::Link(LinkError::Required) => (403, "link_required"),
+            ServiceError::Link(LinkError::Busy { .. }) => (429, "link_busy"),
             ServiceError::Push(p) => push_error(p),
             ServiceError::Authorizer(AuthorizerError::Unknown(_)) => (404, "unknown_authorizer"),
             ServiceError::Authorizer(AuthorizerError::Revoked(_)) => (409, "authorizer_revoked"),

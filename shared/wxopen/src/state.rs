@@ -56,6 +56,12 @@ pub enum LinkError {
     /// None given, where the platform starts authorizations only from links it minted.
     #[error("this platform starts an authorization only from a link it minted for you: ask the platform for a link (it mints one by invoking the authorize function with {{\"ext\": \"<customer id>\"}}; AUTH_ANONYMOUS=true lets anyone start one, each start spending a pre-auth code)")]
     Required,
+    /// Opened too often: each open spends a pre-auth code.
+    #[error("this authorization link was opened {opens} times in the last minute, each time spending one of WeChat's pre-auth codes: wait a minute and open it again")]
+    Busy {
+        /// Opens allowed a minute.
+        opens: u32,
+    },
 }
 
 /// What a minted authorization link carries: the platform's choices, signed, so that no

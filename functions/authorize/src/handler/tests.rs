@@ -213,3 +213,26 @@ async fn by_default_the_public_route_serves_only_minted_links_and_spends_nothing
     assert!(page.contains("pre_auth_code=pre-"), "{page}");
     assert_eq!(p.wechat.count("api_create_preauthcode"), 1);
 }
+
+#[tokio::test]
+async fn a_link_opened_in_a_flood_spends_three_pre_auth_codes_a_minute() {
+    let p = Platform::new().with_ticket().await;
+    let link = mint(&p, json!({"ext": "customer-9"})).await;
+    let token = query_of(link["url"].as_str().unwrap())["link"].clone();
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(get(&p, &[("link", &token)]).await.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 302).count(),
+        3,
+        "{statuses:?}"
+    );
+    let resp = get(&p, &[("link", &token)]).await;
+    assert_eq!(error_of(&resp), (429, json!("link_busy")));
+    assert_eq!(p.wechat.count("api_create_preauthcode"), 3);
+    // The next minute opens again.
+    p.clock.advance(std::time::Duration::from_secs(60));
+    assert_eq!(get(&p, &[("link", &token)]).await.status(), 302);
+    assert_eq!(p.wechat.count("api_create_preauthcode"), 4);
+}

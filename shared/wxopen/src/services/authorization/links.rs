@@ -2,9 +2,18 @@
 //! read back (verified) when the customer opens one.
 
 use super::{Authorization, AuthorizeRequest, Link, LinkRequest, LINK_LIFETIME, MAX_LINK_LIFETIME};
+use crate::services::exchange::secret_hash;
 use crate::services::ServiceError;
 use crate::state::{LinkClaims, LinkError, MAX_EXT_LEN};
+use crate::store::{OnceKind, Use};
+use std::time::Duration;
 use wxopen_models::{AuthType, AuthorizerAppid};
+
+/// Opens of one link a minute, across instances. Each open creates a pre-auth code, which
+/// WeChat's documentation gives a lifetime (600 s in its example answer, 1800 s in its text) but
+/// no rule for reuse, and the protocol notes say to use once: so a code is never reused, and a
+/// link cannot be replayed into a flood of them. Three allows a customer's reloads.
+pub const LINK_OPENS_PER_MINUTE: u32 = 3;
 
 impl Authorization {
     /// A link to the public authorize route for one of the platform's customers: the choices
@@ -51,6 +60,30 @@ impl Authorization {
             url: url.into(),
             expires_at,
         })
+    }
+
+    /// Takes one of this minute's opens of the link `token` (already verified), or refuses
+    /// before anything is spent.
+    pub(super) async fn take_open(&self, token: &str) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let minute = now.secs().div_euclid(60);
+        let link = secret_hash(token);
+        for slot in 0..LINK_OPENS_PER_MINUTE {
+            let key = format!("{link}#{minute}#{slot}");
+            let open = Use {
+                kind: OnceKind::LinkOpen,
+                key: &key,
+                until: now.plus(Duration::from_secs(120)),
+                now,
+            };
+            if self.once.first_use(&open).await? {
+                return Ok(());
+            }
+        }
+        Err(LinkError::Busy {
+            opens: LINK_OPENS_PER_MINUTE,
+        }
+        .into())
     }
 
     /// The choices of an authorization: a verified link's, or (only with `AUTH_ANONYMOUS`) the

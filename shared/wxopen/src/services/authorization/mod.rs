@@ -154,8 +154,12 @@ impl Authorization {
 
     /// Creates a pre-auth code and a signed state; returns the authorization page URL.
     pub async fn start(&self, req: &AuthorizeRequest) -> Result<String, ServiceError> {
-        let req = &self.choices(req)?;
         let callback = self.callback()?;
+        let choices = self.choices(req)?;
+        if let Some(token) = &req.link {
+            self.take_open(token).await?;
+        }
+        let req = &choices;
         let state = self
             .state
             .issue(

@@ -20,6 +20,8 @@ pub enum OnceKind {
     Code,
     /// A slot of the quota-reset budget (by account and day, or account, month and slot).
     QuotaReset,
+    /// An open of a minted link (by its hash, minute and slot).
+    LinkOpen,
 }
 
 impl OnceKind {
@@ -31,6 +33,7 @@ impl OnceKind {
             OnceKind::Renewal => "renewal",
             OnceKind::Code => "code",
             OnceKind::QuotaReset => "quota_reset",
+            OnceKind::LinkOpen => "link_open",
         }
     }
 }
