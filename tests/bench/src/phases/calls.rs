@@ -80,8 +80,8 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
         let payload = b.payload("exchange").await;
         let m = measure(b, &p, &payload).await;
         calls.push(Call::new("exchange (warm)", m, (1, 2),
-            "api_query_auth; DynamoDB: read the stored record, one transaction (record, history item, the code's hash)",
-            "the read keeps the first authorization time and names the history item (authorized, re-authorized, permissions changed); the transaction writes the rest at once"));
+            "api_query_auth; DynamoDB: claim the code (conditional put, so the push and the redirect send it once), read the stored record, one transaction (record, history item, the code's hash)",
+            "the claim is what makes a code cost one api_query_auth when the push and the redirect race, and a refused code cost no wait; the read keeps the first authorization time and names the history item (authorized, re-authorized, permissions changed); the transaction writes the rest at once"));
         p.stop().await;
     }
     {
@@ -191,8 +191,8 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
             .refuse_authorizer_token(OFFICIAL_ACCOUNT_APPID);
         let m = measure(b, &p, &call).await;
         calls.push(Call::new("authorizer-api, token refused once (warm)", m, (3, 3),
-            "the refused call, api_authorizer_token, the call again; DynamoDB: drop the refused token (conditional), take the lease (it returns the item), write the new token; the first refresh in a container also reads the component token",
-            "after dropping the refused token the container reads the authorizer item once before taking the lease, and a container that has not used the component token yet reads it once (then it is in memory); taking the lease straight after the drop would save the first read"));
+            "the refused call, api_authorizer_token, the call again; DynamoDB: read whether another instance already replaced the token, claim this minute's renewal (conditional put), drop the refused token (conditional), take the lease (it returns the item), write the new token; the first refresh in a container also reads the component token",
+            "the first read lets a refusal use another instance's newer token without renewing, and the claim bounds refusal-driven renewals to one per token per minute across instances; after dropping the refused token the container reads the authorizer item once before taking the lease, and a container that has not used the component token yet reads it once (then it is in memory); taking the lease straight after the drop would save that read"));
         p.stop().await;
     }
     writeln!(report.out, "\n## Calls per operation\n\nCounted, not timed: WeChat calls at the simulator, DynamoDB requests at a counting proxy in front of DynamoDB Local. The minimum is what the protocol allows for the operation with this design's guarantees.\n\n| operation | WeChat calls | minimum | DynamoDB requests | minimum | what they are |\n|---|---|---|---|---|---|").unwrap();

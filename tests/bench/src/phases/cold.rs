@@ -49,10 +49,10 @@ fn cold_row(name: &str, runs: &[ColdStart]) -> Row {
 /// Each DynamoDB request to DynamoDB Local costs about what the warm "DynamoDB path" row shows.
 fn first_invocation_why(function: &str) -> &'static str {
     match function {
-        "callback" => "its first invocation is a whole authorization, in sequence: the component token read, api_query_auth, two DynamoDB requests to store the authorizer (a read and one transaction with the history item and the code's hash), api_get_authorizer_info for the result page and the snapshot write; DynamoDB Local's transactions take several milliseconds each (see the warm DynamoDB path for a plain read). Fetching the profile for the page concurrently with the store write would remove one sequential round trip.",
+        "callback" => "its first invocation is a whole authorization, in sequence: the state's first use recorded (a conditional put), the component token read, the code claimed (a conditional put), api_query_auth, two DynamoDB requests to store the authorizer (a read and one transaction with the history item and the code's hash), api_get_authorizer_info for the result page and the snapshot write; DynamoDB Local's transactions take several milliseconds each (see the warm DynamoDB path for a plain read). Fetching the profile for the page concurrently with the store write would remove one sequential round trip.",
         "refresher" => "its first invocation reads the component token and, for the component token job, nothing else; the reconcile is measured in its own section.",
         "exchange" | "authorizer-info" => "its work needs sequential DynamoDB requests (see calls per operation) after a WeChat call.",
-        "messages" => "a user's message costs one DynamoDB read (is the account an authorizer?) and one EventBridge PutEvents; a cold container also resolves its credentials and opens both connections.",
+        "messages" => "a user's message costs its id's first use (a conditional put), one DynamoDB read (is the account an authorizer, and its original id from the stored snapshot) and one EventBridge PutEvents; a cold container also resolves its credentials and opens both connections.",
         "notifier" => "its first invocation opens the connection to EventBridge and publishes the batch's event.",
         "authorizer-api" | "component-api" => "its first invocation reads the token from DynamoDB (the component token for component-api), then calls WeChat.",
         _ => "not analysed",
