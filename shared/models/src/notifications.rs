@@ -82,6 +82,20 @@ pub struct MessageDetail {
     pub message: Map<String, Value>,
 }
 
+/// The stable id of a message to `authorizer_appid`, the same on every delivery: WeChat's own
+/// deduplication key, `MsgId`, or for events the sender, `CreateTime` and the event.
+pub fn message_id(authorizer_appid: &AuthorizerAppid, message: &AuthorizerMessage) -> String {
+    match &message.msg_id {
+        Some(msg_id) => format!("{authorizer_appid}:msg:{msg_id}"),
+        None => format!(
+            "{authorizer_appid}:event:{}:{}:{}",
+            message.from_user_name,
+            message.create_time,
+            message.event.as_deref().unwrap_or(&message.msg_type)
+        ),
+    }
+}
+
 impl MessageDetail {
     /// The detail of `message`, sent to `authorizer_appid` of `component_appid`.
     pub fn of(
@@ -89,17 +103,8 @@ impl MessageDetail {
         authorizer_appid: AuthorizerAppid,
         message: &AuthorizerMessage,
     ) -> Self {
-        let id = match &message.msg_id {
-            Some(msg_id) => format!("{authorizer_appid}:msg:{msg_id}"),
-            None => format!(
-                "{authorizer_appid}:event:{}:{}:{}",
-                message.from_user_name,
-                message.create_time,
-                message.event.as_deref().unwrap_or(&message.msg_type)
-            ),
-        };
         Self {
-            id,
+            id: message_id(&authorizer_appid, message),
             component_appid,
             authorizer_appid,
             msg_type: message.msg_type.clone(),

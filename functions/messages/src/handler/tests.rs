@@ -14,6 +14,18 @@ fn text(to: &str, content: &str) -> String {
     format!("<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[o-user]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>6364923474433998594</MsgId></xml>", now_secs())
 }
 
+/// The platform with a ticket, the seed account authorized, and a text message to it, sealed.
+async fn authorized_with_hello() -> (Platform, (Vec<(String, String)>, String)) {
+    let p = Platform::new().with_ticket().await;
+    p.authorized(SEED_APPID).await;
+    let msg = p.sealed_message(
+        SEED_USER_NAME,
+        &text(SEED_USER_NAME, "hello"),
+        BodyFormat::Xml,
+    );
+    (p, msg)
+}
+
 async fn post(
     p: &Platform,
     appid: &str,
@@ -101,13 +113,7 @@ async fn a_users_message_is_published_with_its_detail_and_answered_success() {
 
 #[tokio::test]
 async fn hostile_messages_are_refused_by_the_contract_and_nothing_is_published() {
-    let p = Platform::new().with_ticket().await;
-    p.authorized(SEED_APPID).await;
-    let good = p.sealed_message(
-        SEED_USER_NAME,
-        &text(SEED_USER_NAME, "hello"),
-        BodyFormat::Xml,
-    );
+    let (p, good) = authorized_with_hello().await;
     let mut forged = good.clone();
     forged.0.last_mut().unwrap().1 = "0".repeat(40);
     assert_eq!(
@@ -195,13 +201,7 @@ async fn a_refused_publish_is_an_error_so_wechat_delivers_again() {
 
 #[tokio::test]
 async fn a_replayed_message_is_answered_success_and_published_once() {
-    let p = Platform::new().with_ticket().await;
-    p.authorized(SEED_APPID).await;
-    let msg = p.sealed_message(
-        SEED_USER_NAME,
-        &text(SEED_USER_NAME, "hello"),
-        BodyFormat::Xml,
-    );
+    let (p, msg) = authorized_with_hello().await;
     for _ in 0..3 {
         let resp = post(&p, SEED_APPID, &msg).await;
         assert_eq!(
@@ -214,13 +214,7 @@ async fn a_replayed_message_is_answered_success_and_published_once() {
 
 #[tokio::test]
 async fn a_message_signed_outside_the_window_is_refused_and_not_published() {
-    let p = Platform::new().with_ticket().await;
-    p.authorized(SEED_APPID).await;
-    let msg = p.sealed_message(
-        SEED_USER_NAME,
-        &text(SEED_USER_NAME, "hello"),
-        BodyFormat::Xml,
-    );
+    let (p, msg) = authorized_with_hello().await;
     for days in [-2i64, 2] {
         p.clock.set(wxopen::clock::Timestamp::from_secs(
             now_secs() + days * 86_400,

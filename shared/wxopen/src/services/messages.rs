@@ -12,9 +12,9 @@ use crate::store::{AuthorizerStore, OnceKind, OnceStore, Use};
 use crate::tokens::{AuthorizerError, ComponentApi};
 use std::sync::Arc;
 use std::time::Duration;
-use wxopen_models::api::{CustomTextMessage, GetAuthorizerInfoResponse};
+use wxopen_models::api::CustomTextMessage;
 use wxopen_models::messages::{AuthorizerMessage, TextReply};
-use wxopen_models::notifications::{MessageDetail, MESSAGE};
+use wxopen_models::notifications::{message_id, MessageDetail, MESSAGE};
 use wxopen_models::records::AuthorizerStatus;
 use wxopen_models::release_test::{test_account, ReleaseCase, QUERY_AUTH_CODE_REPLY_SUFFIX};
 use wxopen_models::{AuthorizationCode, AuthorizerAppid};
@@ -88,17 +88,8 @@ impl Messages {
         within_window(push.timestamp.unwrap_or_default(), now)?;
         let message = AuthorizerMessage::parse(&text, format).map_err(PushError::Malformed)?;
         tracing::info!(authorizer = %appid, msg_type = %message.msg_type, event = message.event.as_deref(), "message verified");
-        // WeChat's own deduplication key: MsgId, or for events FromUserName and CreateTime.
-        let id = match &message.msg_id {
-            Some(id) => format!("{appid}#{id}"),
-            None => format!(
-                "{appid}#{}#{}#{}",
-                message.from_user_name,
-                message.create_time,
-                message.event.as_deref().unwrap_or(&message.msg_type)
-            ),
-        };
-        let key = secret_hash(&id);
+        // Taken once by the id the published event carries (WeChat's own deduplication key).
+        let key = secret_hash(&message_id(appid, &message));
         let taken = Use {
             kind: OnceKind::Message,
             key: &key,
@@ -156,15 +147,13 @@ impl Messages {
             }
             Some(a) => a,
         };
-        let snapshot = stored
+        let stored_id = stored
             .info
             .as_ref()
-            .and_then(|info| serde_json::from_str::<GetAuthorizerInfoResponse>(&info.json).ok());
-        let original_id = match snapshot {
-            Some(info) if !info.authorizer_info.profile().user_name.is_empty() => {
-                info.authorizer_info.profile().user_name.clone()
-            }
-            _ => {
+            .and_then(|info| original_id(&info.json));
+        let original_id = match stored_id {
+            Some(id) => id,
+            None => {
                 let (info, _) = fetch_info(&self.api, &*self.authorizers, appid).await?;
                 info.authorizer_info.profile().user_name.clone()
             }
@@ -218,6 +207,22 @@ impl Messages {
             }
         }
     }
+}
+
+/// The original id (`authorizer_info.user_name`) in a stored info snapshot, read without
+/// parsing the rest of the profile on every message.
+fn original_id(snapshot_json: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Snapshot {
+        authorizer_info: Profile,
+    }
+    #[derive(serde::Deserialize)]
+    struct Profile {
+        #[serde(default)]
+        user_name: String,
+    }
+    let snapshot: Snapshot = serde_json::from_str(snapshot_json).ok()?;
+    Some(snapshot.authorizer_info.user_name).filter(|id| !id.is_empty())
 }
 
 /// Refuses a signed timestamp more than [`MESSAGE_WINDOW`] from `now`.

@@ -187,39 +187,42 @@ impl ComponentCalls {
         })
     }
 
-    /// Mini Program login for an authorized Mini Program (`/sns/component/jscode2session`);
-    /// refused, with nothing sent, for an unknown, revoked or reauth-needing one.
+    /// Mini Program login for an authorized Mini Program (`/sns/component/jscode2session`).
     pub async fn jscode2session(
         &self,
         appid: &AuthorizerAppid,
         js_code: &str,
     ) -> Result<Session, ServiceError> {
-        self.tokens.require_usable(appid).await?;
-        let query = json!({"appid": appid, "js_code": js_code, "grant_type": "authorization_code"});
-        self.typed(
-            "jscode2session",
-            "/sns/component/jscode2session",
-            object(query),
-        )
-        .await
+        let endpoint = ("jscode2session", "/sns/component/jscode2session");
+        self.on_behalf(appid, endpoint, ("js_code", js_code)).await
     }
 
     /// Web OAuth on behalf of an Official Account: the code the browser brought back
-    /// (`/sns/oauth2/component/access_token`); refused, with nothing sent, unless the account
-    /// is authorized.
+    /// (`/sns/oauth2/component/access_token`).
     pub async fn oauth_exchange(
         &self,
         appid: &AuthorizerAppid,
         code: &str,
     ) -> Result<OAuthGrant, ServiceError> {
-        self.tokens.require_usable(appid).await?;
-        let query = json!({"appid": appid, "code": code, "grant_type": "authorization_code"});
-        self.typed(
+        let endpoint = (
             "oauth2/component/access_token",
             "/sns/oauth2/component/access_token",
-            object(query),
-        )
-        .await
+        );
+        self.on_behalf(appid, endpoint, ("code", code)).await
+    }
+
+    /// A code grant sent with the component's token on `appid`'s behalf: refused, with nothing
+    /// sent, for an unknown, revoked or reauth-needing account, like every call with its own
+    /// token.
+    async fn on_behalf<T: DeserializeOwned>(
+        &self,
+        appid: &AuthorizerAppid,
+        (endpoint, path): (&'static str, &str),
+        (name, code): (&str, &str),
+    ) -> Result<T, ServiceError> {
+        self.tokens.require_usable(appid).await?;
+        let query = json!({"appid": appid, name: code, "grant_type": "authorization_code"});
+        self.typed(endpoint, path, object(query)).await
     }
 
     /// The URL a person's browser opens to start web OAuth on behalf of `appid`.
