@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::{Clock, SystemClock};
-use wxopen::config::{ConfigError, CoreConfig, Env};
+use wxopen::config::{ConfigError, CoreConfig, Env, Part};
 use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::services::{
@@ -225,29 +225,43 @@ pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
     ))
 }
 
+/// Warns, once per cold start, when the function's secrets hold keys beyond the core and
+/// `parts`: it can read what it does not use (one secret for every function; README,
+/// "Security", says how to split it). Names the keys, never their values.
+fn scoped<S>(core: Core<S>, parts: &[Part]) -> Core<S> {
+    let beyond = core.env.secrets_beyond(&[&[Part::Core], parts].concat());
+    if !beyond.is_empty() {
+        tracing::warn!(
+            keys = %beyond.join(","),
+            "WECHAT_SECRETS_ARN gives this function keys it does not use: split the secret (MessageSecretsArn, StateSecretsArn)"
+        );
+    }
+    core
+}
+
 /// `authorize` (`true`: it needs `AUTH_CALLBACK_URL`) and `callback` (`false`).
 pub async fn authorization(require_callback_url: bool) -> Result<Arc<Authorization>, ConfigError> {
-    core().await?.authorization(require_callback_url)
+    scoped(core().await?, &[Part::Auth]).authorization(require_callback_url)
 }
 
 /// `exchange`.
 pub async fn exchanger() -> Result<Arc<Exchanger>, ConfigError> {
-    Ok(core().await?.exchanger())
+    Ok(scoped(core().await?, &[]).exchanger())
 }
 
 /// `authorizer-info` and `authorizer-token`.
 pub async fn authorizers() -> Result<Arc<Authorizers>, ConfigError> {
-    Ok(core().await?.authorizers())
+    Ok(scoped(core().await?, &[]).authorizers())
 }
 
 /// `events`.
 pub async fn pushes() -> Result<Arc<Pushes>, ConfigError> {
-    core().await?.pushes()
+    scoped(core().await?, &[Part::Push]).pushes()
 }
 
 /// `messages`.
 pub async fn messages() -> Result<Arc<Messages>, ConfigError> {
-    core().await?.messages()
+    scoped(core().await?, &[Part::Push]).messages()
 }
 
 /// `notifier`: only the event bus (it reads no secret and calls no WeChat API).
@@ -267,15 +281,15 @@ pub async fn notifier() -> Result<Arc<Notifier>, ConfigError> {
 
 /// `authorizer-api`.
 pub async fn authorizer_calls() -> Result<Arc<AuthorizerCalls>, ConfigError> {
-    Ok(core().await?.authorizer_calls())
+    Ok(scoped(core().await?, &[]).authorizer_calls())
 }
 
 /// `component-api`.
 pub async fn component_calls() -> Result<Arc<ComponentCalls>, ConfigError> {
-    Ok(core().await?.component_calls())
+    Ok(scoped(core().await?, &[]).component_calls())
 }
 
 /// `refresher`.
 pub async fn refresher() -> Result<Arc<Refresher>, ConfigError> {
-    Ok(core().await?.refresher(ReconcileSettings::default()))
+    Ok(scoped(core().await?, &[]).refresher(ReconcileSettings::default()))
 }

@@ -54,6 +54,44 @@ async fn secrets_come_from_secrets_manager_at_cold_start() {
                 .starts_with("state-secret-from-secrets")
     );
 
+    // Split: the platform's secret and the state's, read at once and merged; a key in both is
+    // refused by name.
+    let create = |name: &str, value: serde_json::Value| {
+        let sm = sm.clone();
+        let name = format!("wxopen-test-{name}-{}", std::process::id());
+        async move {
+            let out = sm
+                .create_secret()
+                .name(name)
+                .secret_string(value.to_string());
+            out.send().await.unwrap().arn().unwrap().to_owned()
+        }
+    };
+    let platform = create(
+        "platform",
+        serde_json::json!({"component_appsecret": "appsecret-split", "msg_token": "tok-split"}),
+    )
+    .await;
+    let state = create(
+        "state",
+        serde_json::json!({"state_secret": "state-secret-split-0123456789-0123456789"}),
+    )
+    .await;
+    set_base_env(&format!("{platform}, {state}"));
+    let config = Config::load(&sdk).await.unwrap();
+    assert_eq!(config.core.component_appsecret.expose(), "appsecret-split");
+    assert_eq!(config.push.msg_token.expose(), "tok-split");
+    assert!(config
+        .auth
+        .state_secret
+        .expose()
+        .starts_with("state-secret-split"));
+    let doubled = create("doubled", serde_json::json!({"msg_token": "tok-LEAK"})).await;
+    set_base_env(&format!("{platform},{doubled}"));
+    let err = Config::load(&sdk).await.unwrap_err();
+    assert!(err.to_string().contains("msg_token is in two"), "{err}");
+    assert!(!err.to_string().contains("LEAK"), "{err}");
+
     // A secret that is not the expected JSON is a clear error that does not quote it.
     let bad = sm
         .create_secret()

@@ -754,3 +754,73 @@ fn every_function_logs_to_its_own_group_with_a_retention_and_the_stage_has_an_ac
         assert!(routes.contains_key(route), "{route}");
     }
 }
+
+/// The `Resource` of the statement granting `secretsmanager:GetSecretValue`, if any.
+fn secret_grant(f: &Value) -> Option<&Value> {
+    let policies = f["Properties"]["Policies"].as_sequence().unwrap();
+    policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().unwrap())
+        .find(|s| s["Action"] == "secretsmanager:GetSecretValue")
+        .map(|s| &s["Resource"])
+}
+
+#[test]
+fn each_function_may_read_only_the_secrets_holding_the_keys_it_uses() {
+    let t = template();
+    let split = |binary: &str| match binary {
+        "authorize" | "callback" => Some(("HasStateSecrets", "StateSecretsArn")),
+        "events" | "messages" => Some(("HasMessageSecrets", "MessageSecretsArn")),
+        _ => None,
+    };
+    for binary in function_binaries() {
+        let f = function(&t, &binary);
+        let grant = secret_grant(f);
+        if binary == "notifier" {
+            assert!(grant.is_none(), "the notifier reads no secret");
+            continue;
+        }
+        let grant = grant.unwrap_or_else(|| panic!("{binary} reads SecretsArn"));
+        let variable = &f["Properties"]["Environment"]["Variables"]["WECHAT_SECRETS_ARN"];
+        match split(&binary) {
+            None => {
+                assert_eq!(
+                    refs(grant),
+                    BTreeSet::from(["SecretsArn".to_owned()]),
+                    "{binary}"
+                );
+                assert!(
+                    variable.is_null(),
+                    "{binary} keeps the global WECHAT_SECRETS_ARN"
+                );
+            }
+            Some((condition, parameter)) => {
+                let both = BTreeSet::from(["SecretsArn".to_owned(), parameter.to_owned()]);
+                for v in [grant, variable] {
+                    assert_eq!(tag(v).as_deref(), Some("!If"), "{binary}");
+                    let branches = untag(v).as_sequence().unwrap();
+                    assert_eq!(branches[0], condition, "{binary}");
+                    assert_eq!(refs(&branches[1]), both, "{binary}: split");
+                    assert_eq!(untag(&branches[2]), "SecretsArn", "{binary}: one secret");
+                }
+            }
+        }
+    }
+    for (parameter, readers) in [
+        ("MessageSecretsArn", ["EventsFunction", "MessagesFunction"]),
+        ("StateSecretsArn", ["AuthorizeFunction", "CallbackFunction"]),
+    ] {
+        let p = &t["Parameters"][parameter];
+        assert_eq!(p["Default"], "", "{parameter} is optional");
+        let users: BTreeSet<String> = resources(&t)
+            .into_iter()
+            .filter(|(_, r)| refs(r).contains(parameter))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(
+            users,
+            BTreeSet::from(readers.map(String::from)),
+            "{parameter}"
+        );
+    }
+}

@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use url::Url;
 use wxopen_models::{ComponentAppid, Secret};
 
+mod secrets;
+pub use secrets::{Part, SecretBundle};
+
 /// Default `WECHAT_API_BASE`.
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 /// Default `WECHAT_AUTH_PAGE_BASE`.
@@ -41,30 +44,6 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
-}
-
-/// The secret values a Secrets Manager secret may hold (JSON object with these keys).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-pub struct SecretBundle {
-    /// Overrides `WECHAT_COMPONENT_APPSECRET`.
-    #[serde(default)]
-    pub component_appsecret: Option<Secret>,
-    /// Overrides `WECHAT_MSG_TOKEN`.
-    #[serde(default)]
-    pub msg_token: Option<Secret>,
-    /// Overrides `WECHAT_ENCODING_AES_KEY`.
-    #[serde(default)]
-    pub encoding_aes_key: Option<Secret>,
-    /// Overrides `WECHAT_ENCODING_AES_KEY_PREVIOUS`: the key before a rotation, tried when the
-    /// current one fails, by every function that decrypts.
-    #[serde(default)]
-    pub encoding_aes_key_previous: Option<Secret>,
-    /// Overrides `AUTH_STATE_SECRET`.
-    #[serde(default)]
-    pub state_secret: Option<Secret>,
-    /// Overrides `AUTH_SUCCESS_SIGNING_KEY`: the key the success redirect is signed with.
-    #[serde(default)]
-    pub success_signing_key: Option<Secret>,
 }
 
 /// What every function needs: who the platform is, where WeChat is, where the table is.
@@ -217,7 +196,7 @@ impl Env {
             .ok()
             .filter(|v| !v.trim().is_empty())
         {
-            Some(arn) => Some(fetch_secret_bundle(sdk, arn.trim()).await?),
+            Some(arns) => Some(secrets::fetch(sdk, &arns).await?),
             None => None,
         };
         Ok(Self::from_lookup(|name| std::env::var(name).ok(), bundle))
@@ -239,6 +218,15 @@ impl Env {
             vars,
             bundle: bundle.unwrap_or_default(),
         }
+    }
+
+    /// The keys of `WECHAT_SECRETS_ARN` this function could read but uses none of `parts` for:
+    /// what a split of the secret would take away from it (README, "Security").
+    pub fn secrets_beyond(&self, parts: &[Part]) -> Vec<&'static str> {
+        let keys = self.bundle.keys().into_iter();
+        keys.filter(|(_, part)| !parts.contains(part))
+            .map(|(key, _)| key)
+            .collect()
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -410,32 +398,6 @@ fn check_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
 
 fn url_or(name: &'static str, value: Option<&str>, default: &str) -> Result<Url, ConfigError> {
     check_url(name, value.unwrap_or(default))
-}
-
-async fn fetch_secret_bundle(
-    sdk: &aws_config::SdkConfig,
-    arn: &str,
-) -> Result<SecretBundle, ConfigError> {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| ConfigError::Secrets {
-            reason: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-        })?;
-    let text = out.secret_string().ok_or_else(|| ConfigError::Secrets {
-        reason: "the secret has no string value".into(),
-    })?;
-    // The parser's message could quote the secret's text: report only the position.
-    serde_json::from_str(text).map_err(|e| ConfigError::Secrets {
-        reason: format!(
-            "the secret is not a JSON object with component_appsecret, msg_token, encoding_aes_key and state_secret (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
-    })
 }
 
 #[cfg(test)]

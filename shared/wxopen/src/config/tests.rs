@@ -159,3 +159,74 @@ fn anonymous_authorizations_are_off_unless_auth_anonymous_is_true() {
     let err = anonymous(Some("yes")).unwrap_err();
     assert!(err.to_string().contains("AUTH_ANONYMOUS"), "{err}");
 }
+
+#[test]
+fn several_secrets_merge_and_a_key_in_two_is_refused_by_name() {
+    let platform = SecretBundle::parse(r#"{"component_appsecret":"app-1"}"#).unwrap();
+    let messages = SecretBundle::parse(&format!(
+        r#"{{"msg_token":"tok-1","encoding_aes_key":"{KEY}"}}"#
+    ))
+    .unwrap();
+    let merged = platform.clone().merge(messages).unwrap();
+    assert_eq!(
+        merged.component_appsecret.as_ref().unwrap().expose(),
+        "app-1"
+    );
+    assert_eq!(merged.msg_token.as_ref().unwrap().expose(), "tok-1");
+
+    let again = SecretBundle::parse(r#"{"component_appsecret":"app-LEAK"}"#).unwrap();
+    let err = merged.merge(again).unwrap_err();
+    assert!(matches!(err, ConfigError::Secrets { .. }), "{err:?}");
+    assert!(err.to_string().contains("component_appsecret"), "{err}");
+    assert!(!err.to_string().contains("LEAK") && !err.to_string().contains("app-1"));
+
+    let err = SecretBundle::parse(r#"{"state_secret": LEAK}"#).unwrap_err();
+    assert!(!err.to_string().contains("LEAK"), "{err}");
+}
+
+#[test]
+fn the_secrets_variable_is_one_arn_or_a_short_list_of_distinct_ones() {
+    let (a, b) = (
+        "arn:aws:secretsmanager:r:1:secret:a",
+        "arn:aws:secretsmanager:r:1:secret:b",
+    );
+    assert_eq!(secrets::arns(a).unwrap(), [a]);
+    assert_eq!(secrets::arns(&format!(" {a} , {b} ,")).unwrap(), [a, b]);
+    let twice = secrets::arns(&format!("{a},{a}")).unwrap_err();
+    assert!(matches!(
+        twice,
+        ConfigError::Malformed {
+            name: "WECHAT_SECRETS_ARN",
+            ..
+        }
+    ));
+    let many = [a; 5].join(",");
+    assert!(secrets::arns(&many).is_err());
+}
+
+#[test]
+fn a_function_is_told_which_keys_of_its_secrets_it_does_not_use() {
+    let bundle = SecretBundle {
+        component_appsecret: Some(Secret::new("app")),
+        msg_token: Some(Secret::new("tok")),
+        encoding_aes_key: Some(Secret::new(KEY)),
+        state_secret: Some(Secret::new("s".repeat(32))),
+        success_signing_key: Some(Secret::new("")),
+        encoding_aes_key_previous: None,
+    };
+    let env = Env::from_lookup(|n| base().get(n).cloned(), Some(bundle));
+    assert_eq!(
+        env.secrets_beyond(&[Part::Core]),
+        ["msg_token", "encoding_aes_key", "state_secret"]
+    );
+    assert_eq!(
+        env.secrets_beyond(&[Part::Core, Part::Push]),
+        ["state_secret"]
+    );
+    assert!(env
+        .secrets_beyond(&[Part::Core, Part::Push, Part::Auth])
+        .is_empty());
+    let split = SecretBundle::parse(r#"{"component_appsecret":"app"}"#).unwrap();
+    let env = Env::from_lookup(|n| base().get(n).cloned(), Some(split));
+    assert!(env.secrets_beyond(&[Part::Core]).is_empty());
+}
