@@ -116,6 +116,9 @@ function_env=(
   "AUTH_ANONYMOUS=${AUTH_ANONYMOUS:-true}"
   "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${DYNAMODB_PORT}"
   "AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:${MOTO_PORT}"
+  "AWS_ENDPOINT_URL_KMS=http://127.0.0.1:${MOTO_PORT}"
+  # Tokens are sealed under a key of moto's KMS, created below under this alias.
+  "TOKEN_KMS_KEY_ID=${TOKEN_KMS_KEY_ID:-alias/wxopen-dev}"
   "EVENT_BUS_NAME=${bus}"
   "AWS_REGION=us-east-1"
   "AWS_ACCESS_KEY_ID=testing"
@@ -157,8 +160,17 @@ fi
 start dynamodb scripts/dynamodb-local.sh "${DYNAMODB_PORT}"
 wait_port "${DYNAMODB_PORT}" "DynamoDB Local" 60
 .venv/bin/python scripts/create_table.py "http://127.0.0.1:${DYNAMODB_PORT}" "${table}" >&2
-start moto .venv/bin/moto_server -H 127.0.0.1 -p "${MOTO_PORT}"
+start moto .venv/bin/python scripts/moto-server.py -H 127.0.0.1 -p "${MOTO_PORT}"
 wait_port "${MOTO_PORT}" "moto_server" 60
+if [ -z "${TOKEN_KMS_KEY_ID:-}" ]; then
+  .venv/bin/python - "http://127.0.0.1:${MOTO_PORT}" <<'PY' >&2
+import sys, boto3
+kms = boto3.client("kms", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+key = kms.create_key(Description="make dev: seals tokens at rest")["KeyMetadata"]["KeyId"]
+kms.create_alias(AliasName="alias/wxopen-dev", TargetKeyId=key)
+PY
+fi
 
 if [ "${use_simulator}" = 1 ]; then
   SIM_ADDR="127.0.0.1:${SIM_PORT}" SIM_EVENTS_URL="${functions_url}/events" \

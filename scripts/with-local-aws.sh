@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command with AWS on loopback, and stops it afterwards whatever happens:
 # Amazon DynamoDB Local (in memory) for DynamoDB, and moto_server for the AWS APIs DynamoDB
-# Local lacks (Secrets Manager, EventBridge, SQS). Each listens on a free port; the command sees
-# AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_{SECRETS_MANAGER,EVENTBRIDGE,SQS}.
+# Local lacks (Secrets Manager, EventBridge, SQS, KMS: scripts/moto-server.py). Each listens on
+# a free port; the command sees AWS_ENDPOINT_URL_DYNAMODB and
+# AWS_ENDPOINT_URL_{SECRETS_MANAGER,EVENTBRIDGE,SQS,KMS}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,12 +43,13 @@ start() {
 ddb_port=$(free_port)
 start "DynamoDB Local" target/dynamodb-local.log "${ddb_port}" scripts/dynamodb-local.sh "${ddb_port}"
 moto_port=$(free_port)
-start "moto_server" target/moto.log "${moto_port}" .venv/bin/moto_server -H 127.0.0.1 -p "${moto_port}"
+start "moto_server" target/moto.log "${moto_port}" .venv/bin/python scripts/moto-server.py -H 127.0.0.1 -p "${moto_port}"
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${ddb_port}"
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:${moto_port}"
 export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:${moto_port}"
 export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:${moto_port}"
+export AWS_ENDPOINT_URL_KMS="http://127.0.0.1:${moto_port}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"

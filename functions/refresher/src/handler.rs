@@ -1,7 +1,8 @@
 //! The scheduled jobs. `{"job": "reconcile"}` compares WeChat's list of authorizers with the
 //! stored ones (hourly by default); any other event, such as the 10-minute schedule's,
 //! keeps the component token fresh. A reconcile stops cleanly before the Lambda's deadline and
-//! the next run continues where it stopped.
+//! the next run continues where it stopped. `{"job": "seal_tokens"}`, run once by hand after
+//! upgrading, seals the tokens a version before sealing stored in plaintext.
 
 use wxopen::clock::Timestamp;
 use wxopen::services::{Job, RefreshReport, Refresher};
@@ -11,10 +12,11 @@ fn job(event: &serde_json::Value) -> Result<Job, ApiError> {
     match event.get("job").and_then(serde_json::Value::as_str) {
         None | Some("component_token") => Ok(Job::ComponentToken),
         Some("reconcile") => Ok(Job::Reconcile),
+        Some("seal_tokens") => Ok(Job::SealTokens),
         Some(other) => Err(ApiError::bad_request(
             "invalid_job",
             format!(
-                "job {:?} is not one of \"component_token\" and \"reconcile\"",
+                "job {:?} is not one of \"component_token\", \"reconcile\" and \"seal_tokens\"",
                 other.chars().take(40).collect::<String>()
             ),
         )),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use wxopen::msg_crypto::PushError;
 use wxopen::services::ServiceError;
 use wxopen::state::{LinkError, StateError};
+use wxopen::store::StoreError;
 use wxopen::tokens::{AuthorizerError, RefreshError};
 use wxopen::wechat::WeChatError;
 
@@ -134,6 +135,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Refresh(RefreshError::Busy { .. }) => (503, "token_refresh_busy"),
             ServiceError::Refresh(RefreshError::Conflict { .. }) => (503, "token_refresh_conflict"),
             ServiceError::WeChat(w) => return wechat(w),
+            ServiceError::Store(StoreError::KeyUnavailable(_)) => (503, "key_unavailable"),
+            ServiceError::Store(StoreError::Unsealable { .. }) => (500, "token_unsealable"),
             ServiceError::Store(_) => (503, "store_unavailable"),
             ServiceError::Publish(_) => (503, "publish_failed"),
         };

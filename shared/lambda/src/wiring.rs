@@ -7,6 +7,7 @@ use wxopen::clock::{Clock, SystemClock};
 use wxopen::config::{ConfigError, CoreConfig, Env, Part};
 use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::{publisher_for, EventPublisher};
+use wxopen::seal::kms::KmsVault;
 use wxopen::services::{
     Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
     Pushes, ReconcileSettings, Refresher, StreamOrigin, CONCURRENT_EXCHANGE_WAIT,
@@ -204,10 +205,12 @@ pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
     let sdk = wxopen::aws::load_sdk_config().await;
     let env = logged(Env::load(&sdk).await)?;
     let config = logged(env.core())?;
+    let vault = KmsVault::from_sdk(&sdk, logged(env.token_kms_key_id())?);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.table_name.clone(),
         config.component_appid.clone(),
+        Arc::new(vault),
     ));
     let wechat = HttpWeChat::new(
         config.api_base.as_str(),

@@ -35,6 +35,10 @@ pub const LEASE_WAIT: &str = "RefreshLeaseWait";
 /// Refused tokens not renewed because one renewal per key per minute had been made, labelled
 /// `Kind`: the refusal went back to the caller as WeChat's answer.
 pub const REFUSALS_NOT_RENEWED: &str = "RefusalsNotRenewed";
+/// Times the KMS key sealing tokens could not be used (a 503 `key_unavailable`).
+pub const KEY_UNAVAILABLE: &str = "KeyUnavailable";
+/// Tokens read in plaintext, written before sealing: zero once the table is migrated.
+pub const PLAINTEXT_TOKENS_READ: &str = "PlaintextTokensRead";
 
 /// The `Kind` label of a token's metrics: `component` or `authorizer` (never the AppID).
 fn kind(key: &TokenKey) -> &'static str {
@@ -73,6 +77,8 @@ pub fn describe() {
         Unit::Count,
         "refused tokens answered without a renewal"
     );
+    describe_counter!(KEY_UNAVAILABLE, Unit::Count, "KMS key unusable");
+    describe_counter!(PLAINTEXT_TOKENS_READ, Unit::Count, "tokens read unsealed");
 }
 
 /// A token renewal ended.
@@ -118,4 +124,14 @@ pub fn lease_wait(key: &TokenKey, waited: Duration) {
 /// WeChat refused `key`'s token past the bound on renewals.
 pub fn refusal_not_renewed(key: &TokenKey) {
     counter!(REFUSALS_NOT_RENEWED, "Kind" => kind(key)).increment(1);
+}
+
+/// The KMS key sealing tokens could not be used.
+pub fn key_unavailable() {
+    counter!(KEY_UNAVAILABLE).increment(1);
+}
+
+/// A token written before sealing was read.
+pub fn plaintext_token_read() {
+    counter!(PLAINTEXT_TOKENS_READ).increment(1);
 }

@@ -93,6 +93,7 @@ impl Bench {
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",
             "AWS_ENDPOINT_URL_EVENTBRIDGE",
+            "AWS_ENDPOINT_URL_KMS",
         ] {
             env.insert(
                 name.into(),

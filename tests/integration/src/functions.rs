@@ -126,7 +126,11 @@ pub async fn platform_with_settings(
     extra: &[(&str, &str)],
     settings: TokenSettings,
 ) -> (Services, DynamoStore, HashMap<String, String>) {
-    let vars = test_vars(table, api_base, extra);
+    let mut vars = test_vars(table, api_base, extra);
+    // Tokens are sealed under a key of moto's KMS, as a function seals them.
+    if !extra.iter().any(|(name, _)| *name == "TOKEN_KMS_KEY_ID") {
+        vars.insert("TOKEN_KMS_KEY_ID".into(), crate::kms::create_key().await);
+    }
     let config = Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
     let wechat = HttpWeChat::new(
         config.core.api_base.as_str(),
@@ -143,6 +147,7 @@ pub async fn platform_with_settings(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.core.table_name.clone(),
         config.core.component_appid.clone(),
+        crate::kms::vault_on(&vars["TOKEN_KMS_KEY_ID"]).await,
     ));
     let publisher = publisher_for(&sdk, vars.get("EVENT_BUS_NAME").map(String::as_str));
     let core = Core::new(

@@ -147,8 +147,14 @@ impl Watch {
 }
 
 /// The environment of every function under `cargo lambda watch`: the test platform, JSON logs,
-/// `table` on DynamoDB Local, WeChat at `api_base`, and `extra`.
-fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+/// `table` on DynamoDB Local, WeChat at `api_base`, tokens sealed under `key` (moto's KMS), and
+/// `extra`.
+fn watch_vars(
+    table: &str,
+    api_base: &str,
+    key: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = [
         ("WECHAT_COMPONENT_APPID", COMPONENT),
         ("WECHAT_COMPONENT_APPSECRET", APPSECRET),
@@ -160,6 +166,7 @@ fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(Strin
         ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
         ("TABLE_NAME", table),
         ("WECHAT_API_BASE", api_base),
+        ("TOKEN_KMS_KEY_ID", key),
     ]
     .iter()
     .chain(extra)
@@ -167,6 +174,7 @@ fn watch_vars(table: &str, api_base: &str, extra: &[(&str, &str)]) -> Vec<(Strin
     .collect();
     for name in [
         "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_KMS",
         "AWS_REGION",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -184,9 +192,11 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
     let stub = StubWeChat::start().await;
+    let key = integration_tests::kms::create_key().await;
     let vars = watch_vars(
         &table,
         &stub.base_url,
+        &key,
         &[
             ("AUTH_CALLBACK_URL", CALLBACK_URL),
             ("AUTH_STATE_SECRET", STATE_SECRET),
@@ -393,7 +403,8 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
     let table = dynamo::create_table(&client).await;
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
-    let vars = watch_vars(&table, &sim_url, &[]);
+    let key = integration_tests::kms::create_key().await;
+    let vars = watch_vars(&table, &sim_url, &key, &[]);
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -431,7 +442,12 @@ async fn the_simulators_release_test_passes_for_every_group_against_messages_und
         }
     }
     // The API cases stored every test account as an authorization.
-    let store = wxopen::store::DynamoStore::new(client, table, component());
+    let store = wxopen::store::DynamoStore::new(
+        client,
+        table,
+        component(),
+        integration_tests::kms::vault_on(&key).await,
+    );
     for account in wxopen_models::release_test::TEST_ACCOUNTS {
         let appid = wxopen_models::AuthorizerAppid::parse(account.appid).unwrap();
         assert_eq!(
@@ -470,7 +486,13 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
     )
     .await;
     sim.state.lock().unwrap().latest_ticket = Some("ticket@@@watch-api".into());
-    let store = wxopen::store::DynamoStore::new(client, table.clone(), component());
+    let key = integration_tests::kms::create_key().await;
+    let store = wxopen::store::DynamoStore::new(
+        client,
+        table.clone(),
+        component(),
+        integration_tests::kms::vault_on(&key).await,
+    );
     store
         .save_ticket(
             &wxopen_models::VerifyTicket::new("ticket@@@watch-api"),
@@ -478,7 +500,7 @@ async fn other_functions_call_wechat_through_authorizer_api_and_component_api_un
         )
         .await
         .unwrap();
-    let vars = watch_vars(&table, &sim.base_url, &[]);
+    let vars = watch_vars(&table, &sim.base_url, &key, &[]);
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -766,7 +788,13 @@ async fn the_refresher_writes_the_tickets_age_and_wechat_errors_as_embedded_metr
     let table = dynamo::create_table(&client).await;
     let sim = integration_tests::functions::start_simulator().await;
     let namespace = "WxOpen/metrics-test";
-    let vars = watch_vars(&table, &sim.base_url, &[("METRICS_NAMESPACE", namespace)]);
+    let key = integration_tests::kms::create_key().await;
+    let vars = watch_vars(
+        &table,
+        &sim.base_url,
+        &key,
+        &[("METRICS_NAMESPACE", namespace)],
+    );
     let watch = tokio::task::spawn_blocking(move || Watch::start(&vars))
         .await
         .unwrap();
@@ -808,7 +836,12 @@ async fn the_refresher_writes_the_tickets_age_and_wechat_errors_as_embedded_metr
     assert_eq!(calls["api_start_push_ticket"], 1, "{calls}");
 
     // A ticket from ten minutes ago, and WeChat refusing the caller's IP: 61004 is counted.
-    let store = wxopen::store::DynamoStore::new(client, table, component());
+    let store = wxopen::store::DynamoStore::new(
+        client,
+        table,
+        component(),
+        integration_tests::kms::vault_on(&key).await,
+    );
     let created = wxopen::clock::Timestamp::now().minus(Duration::from_secs(600));
     store
         .save_ticket(

@@ -46,7 +46,12 @@ async fn instance(
     stub: &StubWeChat,
     settings: TokenSettings,
 ) -> (Arc<TokenManager>, DynamoStore) {
-    let store = DynamoStore::new(dynamo::client().await, table, component());
+    let store = DynamoStore::new(
+        dynamo::client().await,
+        table,
+        component(),
+        integration_tests::kms::shared_vault().await,
+    );
     let wechat = HttpWeChat::new(
         &stub.base_url,
         Duration::from_secs(2),
@@ -76,7 +81,12 @@ async fn world() -> World {
     logs::capture();
     let client = dynamo::client().await;
     let table = dynamo::create_table(&client).await;
-    let store = DynamoStore::new(client, &table, component());
+    let store = DynamoStore::new(
+        client,
+        &table,
+        component(),
+        integration_tests::kms::shared_vault().await,
+    );
     let stub = StubWeChat::start().await;
     store
         .save_ticket(&VerifyTicket::new("ticket@@@VALUE"), Timestamp::now())

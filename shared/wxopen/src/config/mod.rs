@@ -180,6 +180,7 @@ const VARIABLES: &[&str] = &[
     "AUTH_SUCCESS_SIGNING_KEY",
     "AUTH_ANONYMOUS",
     "EVENT_BUS_NAME",
+    "TOKEN_KMS_KEY_ID",
 ];
 
 /// The environment as read at cold start; each part is validated when asked for.
@@ -259,6 +260,14 @@ impl Env {
             name: "WECHAT_COMPONENT_APPID",
             reason: e.to_string(),
         })
+    }
+
+    /// `TOKEN_KMS_KEY_ID`: the KMS key wrapping the data keys that seal tokens at rest.
+    pub fn token_kms_key_id(&self) -> Result<&str, ConfigError> {
+        self.require(
+            "TOKEN_KMS_KEY_ID",
+            "the KMS key (id, ARN or alias) that seals tokens at rest (TokenKmsKeyArn in template.yaml)",
+        )
     }
 
     /// `TABLE_NAME`.

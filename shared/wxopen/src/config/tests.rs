@@ -230,3 +230,17 @@ fn a_function_is_told_which_keys_of_its_secrets_it_does_not_use() {
     let env = Env::from_lookup(|n| base().get(n).cloned(), Some(split));
     assert!(env.secrets_beyond(&[Part::Core]).is_empty());
 }
+
+#[test]
+fn the_kms_key_sealing_tokens_is_required_by_name() {
+    let env = Env::from_lookup(|n| base().get(n).cloned(), None);
+    let err = env.token_kms_key_id().unwrap_err();
+    assert!(
+        err.to_string().starts_with("TOKEN_KMS_KEY_ID is not set"),
+        "{err}"
+    );
+    let mut vars = base();
+    vars.insert("TOKEN_KMS_KEY_ID", "alias/tokens".into());
+    let env = Env::from_lookup(|n| vars.get(n).cloned(), None);
+    assert_eq!(env.token_kms_key_id().unwrap(), "alias/tokens");
+}

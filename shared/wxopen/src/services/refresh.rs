@@ -21,6 +21,8 @@ pub enum Job {
     ComponentToken,
     /// Compare WeChat's list of authorizers with the stored ones and fix what differs.
     Reconcile,
+    /// Seal every token still stored in plaintext (the one-off migration to sealed tokens).
+    SealTokens,
 }
 
 /// What the scheduled refresher did.
@@ -40,6 +42,9 @@ pub struct RefreshReport {
     /// The reconcile, for that job.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<ReconcileReport>,
+    /// Tokens found in plaintext and sealed, for the `seal_tokens` job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_sealed: Option<u64>,
 }
 
 /// The `refresher` use case.
@@ -89,7 +94,11 @@ impl Refresher {
             authorizers_added: 0,
             refresh_tokens_restored: 0,
             reconcile: None,
+            tokens_sealed: None,
         };
+        if job == Job::SealTokens {
+            report.tokens_sealed = Some(self.progress.seal_stored_tokens().await?);
+        }
         if job == Job::Reconcile {
             let reconciled = match self.reconcile(deadline).await {
                 Ok(reconciled) => reconciled,

@@ -12,6 +12,7 @@ mod memory;
 mod ports;
 pub mod rules;
 
+pub use dynamo::sealing::RECHECK as DATA_KEY_RECHECK;
 pub use dynamo::stream::history_change;
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;

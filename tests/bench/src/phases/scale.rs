@@ -149,13 +149,20 @@ async fn at_size(b: &Bench, n: usize, timeout: Duration) -> (Cost, Cost, u64) {
     let client = integration_tests::dynamo::client().await;
     let table = integration_tests::dynamo::create_table(&client).await;
     let component = ComponentAppid::parse(COMPONENT).unwrap();
-    let store = DynamoStore::new(client, table.clone(), component);
+    let key = integration_tests::kms::create_key().await;
+    let store = DynamoStore::new(
+        client,
+        table.clone(),
+        component,
+        integration_tests::kms::vault_on(&key).await,
+    );
     store
         .save_ticket(&VerifyTicket::new("ticket@@@scale"), Timestamp::now())
         .await
         .unwrap();
     let mut env: BTreeMap<String, String> = b.env.clone();
     env.insert("TABLE_NAME".into(), table.clone());
+    env.insert("TOKEN_KMS_KEY_ID".into(), key);
     env.insert("WECHAT_API_BASE".into(), sim.base_url.clone());
     let p =
         FunctionProcess::spawn_with_timeout(&binary("refresher"), &[], &env, "refresher", timeout)

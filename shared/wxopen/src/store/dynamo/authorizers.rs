@@ -24,7 +24,7 @@ use wxopen_models::AuthorizerAppid;
 impl DynamoStore {
     /// The write of a recovery: a put for an authorizer not stored, else an update
     /// conditional on the version the decision was made on.
-    fn recovery_write(
+    async fn recovery_write(
         &self,
         existing: Option<&StoredAuthorizer>,
         listed: &AuthorizerListItem,
@@ -33,24 +33,27 @@ impl DynamoStore {
         now: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let appid = &listed.authorizer_appid;
+        let key = self.item_key(authorizer_sk(appid));
+        let refresh_token = listed.refresh_token.expose();
         Ok(match existing {
-            None => self.put_item(
-                self.authorizer_item(AuthorizerItem {
+            None => {
+                let mut item = self.authorizer_item(AuthorizerItem {
                     record,
                     last_authorized_at,
                     refresh_token: Some(&listed.refresh_token),
                     access: None,
                     info: None,
-                }),
-                None,
-            )?,
+                });
+                self.seal_item(&mut item).await?;
+                self.put_item(item, None)?
+            }
             Some(e) => self.update_item(
-                self.item_key(authorizer_sk(appid)),
+                key.clone(),
                 "SET #refresh_token = :r, #status = :authorized, #has_refresh_token = :true, #updated_at = :now, \
                  #last_authorized_at = :la, #version = :next REMOVE #revoked_at, #access_token, #token_expires_at",
                 "#version = :v",
                 HashMap::from([
-                    (":r".to_owned(), s(listed.refresh_token.expose())),
+                    (":r".to_owned(), self.sealed(&key, "refresh_token", refresh_token).await?),
                     (":authorized".to_owned(), s(AuthorizerStatus::Authorized.as_str())),
                     (":true".to_owned(), AttributeValue::Bool(true)),
                     (":now".to_owned(), n(now.secs())),
@@ -85,13 +88,14 @@ impl AuthorizerStore for DynamoStore {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let existing = self.load_authorizer(appid).await?;
             let plan = plan_authorization(existing.as_ref(), auth, authorized_at, now);
-            let item = self.authorizer_item(AuthorizerItem {
+            let mut item = self.authorizer_item(AuthorizerItem {
                 record: &plan.record,
                 last_authorized_at: plan.last_authorized_at,
                 refresh_token: plan.refresh_token.as_ref(),
                 access: auth.access.as_ref(),
                 info: existing.as_ref().and_then(|e| e.info.as_ref()),
             });
+            self.seal_item(&mut item).await?;
             let mut writes = vec![
                 self.put_item(item, plan.expected_version)?,
                 self.history_put(
@@ -187,7 +191,9 @@ impl AuthorizerStore for DynamoStore {
             }
             let (record, last_authorized_at) =
                 recovered(existing, listed, recovery.permission_ids, now);
-            let write = self.recovery_write(existing, listed, &record, last_authorized_at, now)?;
+            let write = self
+                .recovery_write(existing, listed, &record, last_authorized_at, now)
+                .await?;
             let history = self.history_put(
                 appid,
                 HistoryKind::RefreshTokenRecovered,

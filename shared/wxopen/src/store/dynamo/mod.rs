@@ -9,6 +9,10 @@
 //! | exchanged code       | `component#<component>`            | `code#<sha256 of code>` (TTL) |
 //! | ext of a started authorization | `component#<component>`  | `preauth#<sha256 of pre-auth code>` (TTL) |
 //! | ticket request       | `component#<component>`            | `ticket_request` (TTL) |
+//! | data key             | `component#<component>`            | `data_key#<13-digit ms>` |
+//!
+//! `refresh_token`, `access_token` and `ticket` are sealed ([`sealing`]) on every write and
+//! opened on every read, here in the adapter: the ports and the services see plaintext.
 
 mod authorizers;
 mod codes;
@@ -16,15 +20,18 @@ mod expr;
 mod items;
 mod once;
 mod reconcile;
+pub mod sealing;
 pub mod stream;
 mod tokens;
 
+use crate::seal::KeyVault;
 use crate::store::StoreError;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use expr::{names, s};
 use std::collections::HashMap;
+use std::sync::Arc;
 use wxopen_models::{AuthorizerAppid, ComponentAppid};
 
 type Attrs = HashMap<String, AttributeValue>;
@@ -32,12 +39,14 @@ type Attrs = HashMap<String, AttributeValue>;
 /// Attempts of a read-modify-write before giving up under contention.
 const MAX_WRITE_ATTEMPTS: usize = 5;
 
-/// The DynamoDB adapter, bound to one component.
+/// The DynamoDB adapter, bound to one component, sealing its tokens with data keys `vault`
+/// wraps.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
     component: ComponentAppid,
+    keys: Arc<sealing::Keys>,
 }
 
 /// The failure of a DynamoDB call: the details (the SDK's whole error context) go to the log
@@ -75,19 +84,27 @@ fn is_condition_failure(e: &impl ProvideErrorMetadata) -> bool {
 }
 
 impl DynamoStore {
-    /// A store on `table` for `component`, using a client built once per container.
-    pub fn new(client: Client, table: impl Into<String>, component: ComponentAppid) -> Self {
+    /// A store on `table` for `component`, using a client built once per container, sealing
+    /// tokens under data keys `vault` wraps (KMS in production).
+    pub fn new(
+        client: Client,
+        table: impl Into<String>,
+        component: ComponentAppid,
+        vault: Arc<dyn KeyVault>,
+    ) -> Self {
         Self {
             client,
             table: table.into(),
             component,
+            keys: Arc::new(sealing::Keys::new(vault)),
         }
     }
 
-    /// The same table, bound to another component.
+    /// The same table and vault, bound to another component (with its own data keys).
     pub fn for_component(&self, component: ComponentAppid) -> Self {
         Self {
             component,
+            keys: Arc::new(self.keys.fresh()),
             ..self.clone()
         }
     }
@@ -124,7 +141,21 @@ impl DynamoStore {
             .map_err(unavailable(operation))
     }
 
+    /// An item, its tokens opened.
     async fn get(&self, sk: String, operation: &'static str) -> Result<Option<Attrs>, StoreError> {
+        let Some(mut map) = self.get_raw(sk, operation).await? else {
+            return Ok(None);
+        };
+        self.open_item(&mut map).await?;
+        Ok(Some(map))
+    }
+
+    /// An item as stored.
+    async fn get_raw(
+        &self,
+        sk: String,
+        operation: &'static str,
+    ) -> Result<Option<Attrs>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -137,7 +168,8 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// One conditional update. `Ok(None)` when the condition failed.
+    /// One conditional update (its new item's tokens opened). `Ok(None)` when the condition
+    /// failed.
     async fn update(
         &self,
         key: Attrs,
@@ -162,7 +194,11 @@ impl DynamoStore {
             req = req.return_values(ReturnValue::AllNew);
         }
         match req.send().await {
-            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+            Ok(out) => {
+                let mut map = out.attributes.unwrap_or_default();
+                self.open_item(&mut map).await?;
+                Ok(Some(map))
+            }
             Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(unavailable(operation)(e)),
         }
@@ -202,7 +238,8 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(unavailable(operation))?;
-            for map in out.items.unwrap_or_default() {
+            for mut map in out.items.unwrap_or_default() {
+                self.open_item(&mut map).await?;
                 all.push(parse(&map)?);
             }
             start = out.last_evaluated_key;

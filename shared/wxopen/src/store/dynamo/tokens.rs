@@ -43,8 +43,11 @@ impl TicketStore for DynamoStore {
         ticket: &VerifyTicket,
         create_time: Timestamp,
     ) -> Result<TicketSave, StoreError> {
+        let sealed = self
+            .sealed(&self.item_key(SK_TICKET), "ticket", ticket.expose())
+            .await?;
         let values = HashMap::from([
-            (":t".to_owned(), s(ticket.expose())),
+            (":t".to_owned(), sealed),
             (":ct".to_owned(), n(create_time.secs())),
             (":now".to_owned(), n(Timestamp::now().secs())),
             (":exp".to_owned(), n(create_time.plus(TICKET_TTL).secs())),
@@ -216,9 +219,14 @@ impl TokenStore for DynamoStore {
         key: &TokenKey,
         write: &TokenWrite<'_>,
     ) -> Result<bool, StoreError> {
+        let item_key = self.token_key(key);
+        let token = write.token.token.expose();
         let mut values = HashMap::from([
             (":me".to_owned(), s(write.owner)),
-            (":t".to_owned(), s(write.token.token.expose())),
+            (
+                ":t".to_owned(),
+                self.sealed(&item_key, "access_token", token).await?,
+            ),
             (":e".to_owned(), n(write.token.expires_at.secs())),
         ]);
         let (TokenKey::Authorizer(appid), Some(auth)) = (key, write.authorizer) else {
@@ -251,7 +259,10 @@ impl TokenStore for DynamoStore {
             return Ok(written.is_some());
         };
         // A new refresh token: persisted in the same write as the access token, with history.
-        values.insert(":r".into(), s(refresh_token.expose()));
+        let sealed = self
+            .sealed(&item_key, "refresh_token", refresh_token.expose())
+            .await?;
+        values.insert(":r".into(), sealed);
         values.insert(":one".into(), n(1));
         values.insert(":now".into(), n(write.now.secs()));
         self.transact(
@@ -283,12 +294,16 @@ impl TokenStore for DynamoStore {
     }
 
     async fn drop_token(&self, key: &TokenKey, failed: &AccessToken) -> Result<bool, StoreError> {
+        let item_key = self.token_key(key);
+        let (condition, values) = self
+            .still_holds(&item_key, "access_token", failed.expose(), "failed")
+            .await?;
         Ok(self
             .update(
-                self.token_key(key),
+                item_key,
                 "REMOVE #access_token, #token_expires_at",
-                Some("#access_token = :failed"),
-                HashMap::from([(":failed".to_owned(), s(failed.expose()))]),
+                Some(&condition),
+                values,
                 false,
                 "drop a refused token",
             )
@@ -306,7 +321,11 @@ impl TokenStore for DynamoStore {
         let Some(failed) = &refused.refresh_token else {
             return Ok(false);
         };
-        let values = HashMap::from([
+        let item_key = self.item_key(authorizer_sk(appid));
+        let (holds, mut values) = self
+            .still_holds(&item_key, "refresh_token", failed.expose(), "failed")
+            .await?;
+        values.extend([
             (
                 ":needs".to_owned(),
                 s(AuthorizerStatus::NeedsReauth.as_str()),
@@ -315,16 +334,16 @@ impl TokenStore for DynamoStore {
                 ":authorized".to_owned(),
                 s(AuthorizerStatus::Authorized.as_str()),
             ),
-            (":failed".to_owned(), s(failed.expose())),
             (":now".to_owned(), n(now.secs())),
             (":one".to_owned(), n(1)),
         ]);
+        let condition = format!("{holds} AND #status = :authorized");
         self.transact(
             vec![
                 self.update_item(
-                    self.item_key(authorizer_sk(appid)),
+                    item_key,
                     "SET #status = :needs, #updated_at = :now, #version = #version + :one REMOVE #access_token, #token_expires_at, #lease_owner, #lease_until",
-                    "#refresh_token = :failed AND #status = :authorized",
+                    &condition,
                     values,
                 )?,
                 self.history_put(appid, HistoryKind::NeedsReauth, permission_ids, None, now)?,

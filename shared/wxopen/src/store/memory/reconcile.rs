@@ -55,4 +55,8 @@ impl ReconcileStore for MemoryStore {
                 .collect()
         }))
     }
+
+    async fn seal_stored_tokens(&self) -> Result<u64, StoreError> {
+        Ok(0) // Memory is not at rest: nothing is sealed, nothing to migrate.
+    }
 }

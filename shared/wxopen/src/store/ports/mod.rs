@@ -38,6 +38,20 @@ pub enum StoreError {
         /// What was wrong.
         reason: String,
     },
+    /// The KMS key sealing tokens could not be used; nothing was written.
+    #[error(transparent)]
+    KeyUnavailable(#[from] crate::seal::KeyUnavailable),
+    /// A sealed token does not open for its item and attribute: it was copied from another
+    /// item, altered, or its data key is gone. It is never handed out.
+    #[error("the sealed {attribute} of the stored item {key} does not open ({reason}): it was copied from another item or altered; authorize the account again")]
+    Unsealable {
+        /// The item's sort key.
+        key: String,
+        /// The attribute.
+        attribute: String,
+        /// Why.
+        reason: String,
+    },
     /// Concurrent writers kept winning; the write was not made.
     #[error("the stored item {key} kept changing under concurrent writers: retry the request")]
     Contended {
