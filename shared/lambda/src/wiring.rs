@@ -13,8 +13,8 @@ use wxopen::services::{
     Pushes, ReconcileSettings, Refresher, StreamOrigin, CONCURRENT_EXCHANGE_WAIT,
 };
 use wxopen::store::{
-    AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, TicketStore,
-    TokenStore,
+    AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, SealStore,
+    TicketStore, TokenStore,
 };
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatApi};
@@ -47,6 +47,7 @@ where
         + TicketStore
         + TokenStore
         + ReconcileStore
+        + SealStore
         + OnceStore
         + 'static,
 {

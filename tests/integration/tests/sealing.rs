@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wxopen::clock::Timestamp;
 use wxopen::services::ServiceError;
-use wxopen::store::{DynamoStore, ReconcileStore, StoreError, TicketStore, TokenKey, TokenStore};
+use wxopen::store::{DynamoStore, SealStore, StoreError, TicketStore, TokenKey, TokenStore};
 use wxopen::tokens::{TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy};
 use wxopen_lambda::testing::stale_authorization;
@@ -413,4 +413,64 @@ async fn plaintext_tokens_from_before_sealing_are_served_and_the_seal_job_seals_
     assert!(slot.token.is_none());
     assert_eq!(w.stub.calls("api_authorizer_token"), 0);
     assert_eq!(w.stub.calls("api_component_token"), 0);
+}
+
+#[tokio::test]
+async fn a_rotation_seals_new_writes_and_every_stored_token_under_the_new_key_while_old_ones_open()
+{
+    let w = world().await;
+    let (_, store) = w.instance().await;
+    store
+        .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
+        .await
+        .unwrap();
+    let authorization = stale_authorization("wxsealaaaa", "refresh-A-OLDKEY", &[1]);
+    wxopen_lambda::testing::save(&store, &authorization).await;
+    let old_id = match w.raw("ticket", "ticket").await {
+        AttributeValue::S(v) => v.split(':').nth(1).unwrap().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    // A running container (it has unwrapped the old key) and the rotation, by the refresher's
+    // job, in another container, under another KMS key (TOKEN_KMS_KEY_ID changed).
+    let (running, running_store) = w.instance().await;
+    assert!(running_store.load_ticket().await.unwrap().is_some());
+    let rotating = DynamoStore::new(w.client.clone(), &w.table, component(), kms::vault().await);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let new_id = rotating.rotate_data_key().await.unwrap().unwrap();
+    assert_ne!(new_id, old_id);
+    assert_eq!(
+        rotating.seal_stored_tokens().await.unwrap(),
+        3,
+        "ticket, refresh and access token"
+    );
+    assert_eq!(rotating.seal_stored_tokens().await.unwrap(), 0);
+    let table = w.scan().await;
+    assert!(!table.contains(&format!("wxs1:{old_id}:")), "{table}");
+    // The running container opens the new key's values (one unwrap) and its old key still
+    // opens anything it meets; every token is what it was.
+    let a = appid("wxsealaaaa");
+    let stored = dynamo::stored(&running_store, &a).await;
+    assert_eq!(stored.refresh_token.unwrap().expose(), "refresh-A-OLDKEY");
+    assert_eq!(
+        running_store
+            .load_ticket()
+            .await
+            .unwrap()
+            .unwrap()
+            .ticket
+            .expose(),
+        TICKET
+    );
+    let token = running.authorizer_token(&a).await.unwrap();
+    assert!(token.token.expose().starts_with("authorizer-token-"));
+    // A new container seals its writes under the new key.
+    let (_, cold_store) = w.instance().await;
+    cold_store
+        .save_ticket(&VerifyTicket::new("ticket@@@AFTER"), Timestamp::now())
+        .await
+        .unwrap();
+    match w.raw("ticket", "ticket").await {
+        AttributeValue::S(v) => assert!(v.starts_with(&format!("wxs1:{new_id}:")), "{v}"),
+        other => panic!("{other:?}"),
+    }
 }

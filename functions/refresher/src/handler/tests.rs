@@ -128,3 +128,25 @@ async fn an_unknown_job_is_a_named_error_and_calls_nothing() {
     assert_eq!((err.status, err.code.as_str()), (400, "invalid_job"));
     assert_eq!(p.wechat.count("api_component_token"), 0);
 }
+
+#[tokio::test]
+async fn the_sealing_jobs_are_named_jobs_and_memory_has_nothing_to_seal() {
+    let p = Platform::new().with_ticket().await;
+    let refresher = p.core.refresher(ReconcileSettings::default());
+    let report = handle(&refresher, json!({"job": "seal_tokens"}), deadline())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.tokens_sealed, report.data_key.as_deref()),
+        (Some(0), None)
+    );
+    let report = handle(&refresher, json!({"job": "rotate_data_key"}), deadline())
+        .await
+        .unwrap();
+    assert_eq!(report.tokens_sealed, Some(0));
+    let answer = serde_json::to_value(&report).unwrap();
+    assert!(answer.get("data_key").is_none(), "{answer}");
+    let plain = handle(&refresher, json!({}), deadline()).await.unwrap();
+    let answer = serde_json::to_value(&plain).unwrap();
+    assert!(answer.get("tokens_sealed").is_none(), "{answer}");
+}

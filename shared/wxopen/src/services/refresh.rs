@@ -4,7 +4,7 @@
 use super::reconcile::{ReconcileReport, ReconcileSettings};
 use super::ServiceError;
 use crate::clock::Timestamp;
-use crate::store::{AuthorizerStore, ReconcileStore};
+use crate::store::{AuthorizerStore, ReconcileStore, SealStore};
 use crate::telemetry;
 use crate::tokens::{ComponentApi, TokenManager};
 use serde::Serialize;
@@ -21,8 +21,11 @@ pub enum Job {
     ComponentToken,
     /// Compare WeChat's list of authorizers with the stored ones and fix what differs.
     Reconcile,
-    /// Seal every token still stored in plaintext (the one-off migration to sealed tokens).
+    /// Seal under the newest data key every token stored in plaintext or under an older key
+    /// (the one-off migration to sealed tokens, and the end of a rotation).
     SealTokens,
+    /// Make a new data key, then seal every stored token under it.
+    RotateDataKey,
 }
 
 /// What the scheduled refresher did.
@@ -42,9 +45,12 @@ pub struct RefreshReport {
     /// The reconcile, for that job.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<ReconcileReport>,
-    /// Tokens found in plaintext and sealed, for the `seal_tokens` job.
+    /// Tokens sealed anew, for the `seal_tokens` and `rotate_data_key` jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_sealed: Option<u64>,
+    /// The new data key's id, for the `rotate_data_key` job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_key: Option<String>,
 }
 
 /// The `refresher` use case.
@@ -54,13 +60,14 @@ pub struct Refresher {
     pub(super) tokens: Arc<TokenManager>,
     pub(super) store: Arc<dyn AuthorizerStore>,
     pub(super) progress: Arc<dyn ReconcileStore>,
+    pub(super) sealing: Arc<dyn SealStore>,
     pub(super) settings: ReconcileSettings,
 }
 
 impl Refresher {
-    /// The use case over the component API, the token manager and a store holding authorizers
-    /// and the reconcile's progress.
-    pub fn new<S: AuthorizerStore + ReconcileStore + 'static>(
+    /// The use case over the component API, the token manager and a store holding authorizers,
+    /// the reconcile's progress and sealed tokens.
+    pub fn new<S: AuthorizerStore + ReconcileStore + SealStore + 'static>(
         api: ComponentApi,
         tokens: Arc<TokenManager>,
         store: Arc<S>,
@@ -70,7 +77,8 @@ impl Refresher {
             api,
             tokens,
             store: store.clone(),
-            progress: store,
+            progress: store.clone(),
+            sealing: store,
             settings,
         }
     }
@@ -95,9 +103,13 @@ impl Refresher {
             refresh_tokens_restored: 0,
             reconcile: None,
             tokens_sealed: None,
+            data_key: None,
         };
-        if job == Job::SealTokens {
-            report.tokens_sealed = Some(self.progress.seal_stored_tokens().await?);
+        if job == Job::RotateDataKey {
+            report.data_key = self.sealing.rotate_data_key().await?;
+        }
+        if matches!(job, Job::SealTokens | Job::RotateDataKey) {
+            report.tokens_sealed = Some(self.sealing.seal_stored_tokens().await?);
         }
         if job == Job::Reconcile {
             let reconciled = match self.reconcile(deadline).await {

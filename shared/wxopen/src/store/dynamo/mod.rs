@@ -20,6 +20,7 @@ mod expr;
 mod items;
 mod once;
 mod reconcile;
+mod reseal;
 pub mod sealing;
 pub mod stream;
 mod tokens;

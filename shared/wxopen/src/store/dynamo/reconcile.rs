@@ -108,8 +108,4 @@ impl ReconcileStore for DynamoStore {
         self.query_all(query, parse_authorizer, "read the authorizers to reconcile")
             .await
     }
-
-    async fn seal_stored_tokens(&self) -> Result<u64, StoreError> {
-        self.seal_plaintext().await
-    }
 }

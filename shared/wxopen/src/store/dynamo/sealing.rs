@@ -70,7 +70,7 @@ impl Keys {
 }
 
 /// The associated data of an attribute: the item's key and the attribute's name.
-fn aad(key: &Attrs, attribute: &str) -> String {
+pub(super) fn aad(key: &Attrs, attribute: &str) -> String {
     let part = |name: &str| match key.get(name) {
         Some(AttributeValue::S(v)) => v.as_str(),
         _ => "",
@@ -87,9 +87,15 @@ impl DynamoStore {
     /// The data key new writes are sealed with, created (one `GenerateDataKey`) when the
     /// component has none.
     async fn current_key(&self) -> Result<DataKey, StoreError> {
+        self.newest_key(RECHECK).await
+    }
+
+    /// The newest data key, looked up again when the one held was checked `within` ago or
+    /// earlier (`Duration::ZERO`: now).
+    pub(super) async fn newest_key(&self, within: Duration) -> Result<DataKey, StoreError> {
         let mut current = self.keys.current.lock().await;
         if let Some((id, checked)) = current.as_ref() {
-            if checked.elapsed() < RECHECK {
+            if checked.elapsed() < within {
                 if let Some(key) = self.keys.get(id) {
                     return Ok(key);
                 }
@@ -175,8 +181,13 @@ impl DynamoStore {
         wrapped_key(&map).map(Some)
     }
 
+    /// Makes `key`, just created, the one new writes are sealed with here.
+    pub(super) async fn adopt(&self, key: &DataKey) {
+        *self.keys.current.lock().await = Some((key.id().to_owned(), Instant::now()));
+    }
+
     /// The data key `id`, unwrapped once per container.
-    async fn data_key(&self, id: &str) -> Result<Option<DataKey>, StoreError> {
+    pub(super) async fn data_key(&self, id: &str) -> Result<Option<DataKey>, StoreError> {
         if let Some(key) = self.keys.get(id) {
             return Ok(Some(key));
         }
@@ -290,75 +301,6 @@ impl DynamoStore {
             item.insert(attribute.to_owned(), s(plain));
         }
         Ok(())
-    }
-}
-
-impl DynamoStore {
-    /// The migration from plaintext: every item of the component's partition is read as stored
-    /// (only its keys and token attributes), and each plaintext token is sealed with a write
-    /// conditional on that plaintext, so a token rewritten meanwhile is left as its writer
-    /// sealed it. The number sealed.
-    pub(super) async fn seal_plaintext(&self) -> Result<u64, StoreError> {
-        let condition = "#pk = :pk";
-        let projection = "#pk, #sk, #refresh_token, #access_token, #ticket";
-        let mut start = None;
-        let mut sealed = 0;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(condition)
-                .projection_expression(projection)
-                .set_expression_attribute_names(Some(names(&[condition, projection])))
-                .expression_attribute_values(":pk", s(self.pk()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable("read the items to seal"))?;
-            for map in out.items.unwrap_or_default() {
-                sealed += self.seal_plaintext_of(&map).await?;
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(sealed);
-            }
-        }
-    }
-
-    async fn seal_plaintext_of(&self, map: &Attrs) -> Result<u64, StoreError> {
-        let key: Attrs = ["pk", "sk"]
-            .iter()
-            .filter_map(|k| Some(((*k).to_owned(), map.get(*k)?.clone())))
-            .collect();
-        let mut sealed = 0;
-        for attribute in SEALED_ATTRIBUTES {
-            let Some(AttributeValue::S(plain)) = map.get(attribute) else {
-                continue;
-            };
-            if Stored::of(plain) != Stored::Plain {
-                continue;
-            }
-            let values = HashMap::from([
-                (
-                    ":sealed".to_owned(),
-                    self.sealed(&key, attribute, plain).await?,
-                ),
-                (":plain".to_owned(), s(plain)),
-            ]);
-            let written = self
-                .update(
-                    key.clone(),
-                    &format!("SET #{attribute} = :sealed"),
-                    Some(&format!("#{attribute} = :plain")),
-                    values,
-                    false,
-                    "seal a stored token",
-                )
-                .await?;
-            sealed += u64::from(written.is_some());
-        }
-        Ok(sealed)
     }
 }
 

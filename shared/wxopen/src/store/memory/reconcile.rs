@@ -3,7 +3,9 @@
 use super::MemoryStore;
 use crate::clock::Timestamp;
 use crate::store::rules::lease_is_free;
-use crate::store::{Lease, ReconcileProgress, ReconcileStore, StoreError, StoredAuthorizer};
+use crate::store::{
+    Lease, ReconcileProgress, ReconcileStore, SealStore, StoreError, StoredAuthorizer,
+};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -55,8 +57,16 @@ impl ReconcileStore for MemoryStore {
                 .collect()
         }))
     }
+}
 
+/// Memory is not at rest: nothing is sealed, so there is nothing to migrate or rotate.
+#[async_trait]
+impl SealStore for MemoryStore {
     async fn seal_stored_tokens(&self) -> Result<u64, StoreError> {
-        Ok(0) // Memory is not at rest: nothing is sealed, nothing to migrate.
+        Ok(0)
+    }
+
+    async fn rotate_data_key(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
     }
 }

@@ -7,6 +7,7 @@ mod history;
 mod listing;
 mod once;
 mod reconcile;
+mod sealing;
 mod tickets;
 mod tokens;
 
@@ -15,6 +16,7 @@ pub use history::*;
 pub use listing::*;
 pub use once::*;
 pub use reconcile::*;
+pub use sealing::*;
 pub use tickets::*;
 pub use tokens::*;
 

@@ -49,9 +49,4 @@ pub trait ReconcileStore: Send + Sync {
     /// Every stored authorizer with what the comparison needs (record and refresh token; no
     /// access token, lease or info snapshot), read page by page with a `Query`.
     async fn scan_authorizers(&self) -> Result<Vec<StoredAuthorizer>, StoreError>;
-
-    /// Seals every token still stored in plaintext (written before tokens were sealed), each
-    /// with a write conditional on the plaintext it read; the number sealed. A store that keeps
-    /// nothing at rest has nothing to seal.
-    async fn seal_stored_tokens(&self) -> Result<u64, StoreError>;
 }
