@@ -202,6 +202,9 @@ fn no_policy_grants_a_wildcard() {
             !path.ends_with("NotAction") && !path.ends_with("NotResource"),
             "{path} inverts a grant"
         );
+        if path.starts_with("TokenKey.Properties.KeyPolicy.") {
+            continue; // A key policy's `*` is the key itself: checked in the test of the key.
+        }
         let values: Vec<&Value> = match untag(value) {
             Value::Sequence(s) => s.iter().collect(),
             other => vec![other],
@@ -603,6 +606,7 @@ fn every_alarm_of_the_issue_exists_notifies_the_optional_topic_and_watches_this_
         ("WhitelistAlarm", "ErrCode = '61004'"),
         ("QuotaAlarm", "ErrCode = '45009'"),
         ("NeedsReauthAlarm", wxopen::telemetry::NEEDS_REAUTH),
+        ("KeyUnavailableAlarm", wxopen::telemetry::KEY_UNAVAILABLE),
     ] {
         let query = untag(&alarm(id)["Metrics"][0]["Expression"])
             .as_str()
@@ -683,6 +687,8 @@ fn the_dashboard_is_valid_json_showing_every_metric_and_alarm() {
         wxopen::telemetry::RECONCILE_ADDED,
         wxopen::telemetry::RECONCILE_RESTORED,
         wxopen::telemetry::LEASE_WAIT,
+        wxopen::telemetry::KEY_UNAVAILABLE,
+        wxopen::telemetry::PLAINTEXT_TOKENS_READ,
     ] {
         assert!(
             body.contains(&format!("\"{metric}\"")) || body.contains(&format!("\\\"{metric}\\\"")),
@@ -821,6 +827,85 @@ fn each_function_may_read_only_the_secrets_holding_the_keys_it_uses() {
             users,
             BTreeSet::from(readers.map(String::from)),
             "{parameter}"
+        );
+    }
+}
+
+#[test]
+fn tokens_are_sealed_under_the_stacks_key_or_the_given_one_and_only_functions_storing_them_may_use_it(
+) {
+    let t = template();
+    let key = &t["Resources"]["TokenKey"];
+    assert_eq!(key["Type"], "AWS::KMS::Key");
+    assert_eq!(key["Condition"], "CreateTokenKey");
+    assert_eq!(key["DeletionPolicy"], "Retain");
+    assert_eq!(key["Properties"]["EnableKeyRotation"], true);
+    // The key policy only delegates to the account's IAM: no other principal, no grant of use.
+    let statements = key["Properties"]["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    let root = untag(&statements[0]["Principal"]["AWS"]).as_str().unwrap();
+    assert!(root.ends_with(":root"), "{root}");
+    let variable = &t["Globals"]["Function"]["Environment"]["Variables"]["TOKEN_KMS_KEY_ID"];
+    assert_eq!(
+        refs(variable),
+        BTreeSet::from(["TokenKmsKeyArn".to_owned()]),
+        "the given key, else the stack's"
+    );
+    assert!(format!("{variable:?}").contains("TokenKey.Arn"));
+    for binary in function_binaries() {
+        let f = function(&t, &binary);
+        let statements = f["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .unwrap();
+        let kms: Vec<&Value> = statements
+            .iter()
+            .filter(|s| format!("{s:?}").contains("kms:"))
+            .collect();
+        if binary == "notifier" {
+            assert!(kms.is_empty(), "the notifier stores no token");
+            continue;
+        }
+        assert_eq!(
+            kms.len(),
+            2,
+            "{binary}: the key, and the previous one while moving"
+        );
+        let usage = kms
+            .iter()
+            .find(|s| s["Action"].is_sequence())
+            .unwrap_or_else(|| panic!("{binary}: no grant on the key"));
+        let actions: BTreeSet<&str> = usage["Action"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            BTreeSet::from(["kms:Decrypt", "kms:GenerateDataKey"]),
+            "{binary}"
+        );
+        assert_eq!(
+            refs(&usage["Resource"]),
+            BTreeSet::from(["TokenKmsKeyArn".to_owned()])
+        );
+        let context = &usage["Condition"]["StringEquals"]["kms:EncryptionContext:wxopen_component"];
+        assert_eq!(
+            untag(context),
+            "ComponentAppId",
+            "{binary}: its component's data keys only"
+        );
+        let previous = kms
+            .iter()
+            .find(|s| tag(s).as_deref() == Some("!If"))
+            .unwrap();
+        let branches = untag(previous).as_sequence().unwrap();
+        assert_eq!(branches[0], "HasPreviousTokenKey");
+        assert_eq!(
+            branches[1]["Action"], "kms:Decrypt",
+            "{binary}: the previous key only opens"
         );
     }
 }
