@@ -37,9 +37,18 @@ pub const FUNCTIONS: [&str; 11] = [
 /// The release test's Official Account of group 1, whose API case the bench replays.
 pub const TEST_OA: &str = "wx570bc396a51b8ff8";
 
+impl Bench {
+    /// KMS requests so far (data keys unwrapped or generated), at the counting proxy.
+    pub fn kms_calls(&self) -> u64 {
+        self.kms.counts().values().sum()
+    }
+}
+
 pub struct Bench {
     pub sim: Simulator,
     pub proxy: DynamoProxy,
+    /// The same counting proxy in front of moto's KMS: data keys unwrapped and generated.
+    pub kms: DynamoProxy,
     pub table: String,
     pub services: Services,
     pub crypto: wxopen::msg_crypto::MsgCrypto,
@@ -67,6 +76,11 @@ impl Bench {
         let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
             .expect("run through scripts/with-local-aws.sh (make bench)");
         let proxy = DynamoProxy::start(&dynamodb).await;
+        let kms = DynamoProxy::start(
+            &std::env::var("AWS_ENDPOINT_URL_KMS")
+                .expect("run through scripts/with-local-aws.sh (make bench)"),
+        )
+        .await;
         let table =
             integration_tests::dynamo::create_table(&integration_tests::dynamo::client().await)
                 .await;
@@ -88,12 +102,12 @@ impl Bench {
         let crypto = config.push.msg_crypto(&config.core.component_appid);
         let mut env: BTreeMap<String, String> = vars.into_iter().collect();
         env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.url.clone());
+        env.insert("AWS_ENDPOINT_URL_KMS".into(), kms.url.clone());
         for name in [
             "AWS_REGION",
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",
             "AWS_ENDPOINT_URL_EVENTBRIDGE",
-            "AWS_ENDPOINT_URL_KMS",
         ] {
             env.insert(
                 name.into(),
@@ -114,6 +128,7 @@ impl Bench {
         let mut bench = Self {
             sim,
             proxy,
+            kms,
             table,
             services,
             crypto,
