@@ -213,6 +213,7 @@ pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
         config.component_appid.clone(),
         Arc::new(vault),
     ));
+    store.warm_up();
     let wechat = HttpWeChat::new(
         config.api_base.as_str(),
         HttpWeChat::DEFAULT_TIMEOUT,

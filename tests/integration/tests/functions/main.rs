@@ -12,3 +12,4 @@ mod callback;
 mod events;
 mod messages;
 mod refresher;
+mod sealed;

@@ -83,6 +83,7 @@ fn key_unavailable(e: KeyUnavailable) -> StoreError {
     StoreError::KeyUnavailable(e)
 }
 
+/// Data keys: found, created and unwrapped once per container.
 impl DynamoStore {
     /// The data key new writes are sealed with, created (one `GenerateDataKey`) when the
     /// component has none.
@@ -181,6 +182,19 @@ impl DynamoStore {
         wrapped_key(&map).map(Some)
     }
 
+    /// Starts looking up (or creating) the newest data key in the background, at cold start,
+    /// so the first request finds it unwrapped instead of waiting for the lookup and KMS in
+    /// turn. A failure is only logged: the request that needs the key tries again and answers
+    /// its error.
+    pub fn warm_up(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.current_key().await {
+                tracing::warn!(error = %e, "the data key could not be loaded at start-up");
+            }
+        });
+    }
+
     /// Makes `key`, just created, the one new writes are sealed with here.
     pub(super) async fn adopt(&self, key: &DataKey) {
         *self.keys.current.lock().await = Some((key.id().to_owned(), Instant::now()));
@@ -190,6 +204,11 @@ impl DynamoStore {
     pub(super) async fn data_key(&self, id: &str) -> Result<Option<DataKey>, StoreError> {
         if let Some(key) = self.keys.get(id) {
             return Ok(Some(key));
+        }
+        // Usually the value was sealed by the newest key, which the start-up's lookup (perhaps
+        // still in flight) unwraps: wait for it rather than unwrap the same key twice.
+        if self.current_key().await?.id() == id {
+            return Ok(self.keys.get(id));
         }
         let Some(map) = self
             .get_raw(format!("{DATA_KEY_PREFIX}{id}"), "read a data key")
@@ -219,7 +238,11 @@ impl DynamoStore {
         self.keys.insert(key.clone());
         Ok(key)
     }
+}
 
+/// Token values: sealed under the newest key on the way in, opened with their own key on the way
+/// out.
+impl DynamoStore {
     /// `plaintext` sealed for `attribute` of the item `key`.
     pub(super) async fn sealed(
         &self,
