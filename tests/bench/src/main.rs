@@ -10,7 +10,8 @@ mod runtime_api;
 mod setup;
 mod stats;
 
-/// `BENCH_PHASES=cold,warm` runs only those phases (all when unset); the report is then printed
+/// `BENCH_PHASES=cold,warm` runs only those phases (all when unset), and `BENCH_FUNCTIONS`
+/// only those functions' cold starts; the report is then printed
 /// but docs/BENCHMARKS.md is left as it is. With `BENCH_BINARIES=<dir>` (default
 /// `target/release`) the binaries of another build are measured, such as another release
 /// profile's.

@@ -19,6 +19,11 @@ use wxopen_lambda::ApiError;
 use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, Secret, VerifyTicket};
 
 const TICKET: &str = "ticket@@@SEALED-TICKET";
+/// Two accounts and their refresh tokens.
+const TWO: [(&str, &str); 2] = [
+    ("wxsealaaaa", "refresh-A-ORIGINAL"),
+    ("wxsealbbbb", "refresh-B-ORIGINAL"),
+];
 
 fn component() -> ComponentAppid {
     ComponentAppid::parse("wx_component_sealing").unwrap()
@@ -134,20 +139,28 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn a_scan_of_the_table_shows_no_token_or_ticket_wechat_issued() {
-    let w = world().await;
-    let (manager, store) = w.instance().await;
+/// The ticket and an authorization per `(appid, refresh token)`, stored by `store`.
+async fn seed(store: &DynamoStore, accounts: &[(&str, &str)]) {
     store
         .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
         .await
         .unwrap();
-    for (id, refresh) in [
-        ("wxsealaaaa", "refresh-A-ORIGINAL"),
-        ("wxsealbbbb", "refresh-B-ORIGINAL"),
-    ] {
-        wxopen_lambda::testing::save(&store, &stale_authorization(id, refresh, &[1])).await;
+    for (id, refresh) in accounts {
+        wxopen_lambda::testing::save(store, &stale_authorization(id, refresh, &[1])).await;
     }
+}
+
+/// The stored ticket, opened.
+async fn ticket(store: &DynamoStore) -> String {
+    let stored = store.load_ticket().await.unwrap().expect("a ticket");
+    stored.ticket.expose().to_owned()
+}
+
+#[tokio::test]
+async fn a_scan_of_the_table_shows_no_token_or_ticket_wechat_issued() {
+    let w = world().await;
+    let (manager, store) = w.instance().await;
+    seed(&store, &TWO).await;
     w.stub.script(
         "api_authorizer_token",
         [Reply::json(json!({
@@ -198,16 +211,7 @@ async fn a_scan_of_the_table_shows_no_token_or_ticket_wechat_issued() {
     );
     let stored = dynamo::stored(&cold_store, &appid("wxsealaaaa")).await;
     assert_eq!(stored.refresh_token.unwrap().expose(), "refresh-A-ROTATED");
-    assert_eq!(
-        cold_store
-            .load_ticket()
-            .await
-            .unwrap()
-            .unwrap()
-            .ticket
-            .expose(),
-        TICKET
-    );
+    assert_eq!(ticket(&cold_store).await, TICKET);
     assert_eq!(w.stub.calls("api_authorizer_token"), 2);
     assert_eq!(w.stub.calls("api_component_token"), 1);
 }
@@ -216,16 +220,7 @@ async fn a_scan_of_the_table_shows_no_token_or_ticket_wechat_issued() {
 async fn a_sealed_refresh_token_copied_onto_another_account_does_not_open_and_is_never_sent() {
     let w = world().await;
     let (manager, store) = w.instance().await;
-    store
-        .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
-        .await
-        .unwrap();
-    for (id, refresh) in [
-        ("wxsealaaaa", "refresh-A-ORIGINAL"),
-        ("wxsealbbbb", "refresh-B-ORIGINAL"),
-    ] {
-        wxopen_lambda::testing::save(&store, &stale_authorization(id, refresh, &[1])).await;
-    }
+    seed(&store, &TWO).await;
     let sealed_a = w.raw("authorizer#wxsealaaaa", "refresh_token").await;
     w.overwrite("authorizer#wxsealbbbb", "refresh_token", sealed_a)
         .await;
@@ -260,12 +255,7 @@ async fn a_sealed_refresh_token_copied_onto_another_account_does_not_open_and_is
 async fn a_disabled_key_is_a_503_key_unavailable_and_nothing_is_lost() {
     let w = world().await;
     let (_, store) = w.instance().await;
-    store
-        .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
-        .await
-        .unwrap();
-    let authorization = stale_authorization("wxsealaaaa", "refresh-A-ORIGINAL", &[1]);
-    wxopen_lambda::testing::save(&store, &authorization).await;
+    seed(&store, &[("wxsealaaaa", "refresh-A-ORIGINAL")]).await;
     let before = w.scan().await;
 
     kms::set_enabled(&w.key, false).await;
@@ -299,28 +289,14 @@ async fn a_disabled_key_is_a_503_key_unavailable_and_nothing_is_lost() {
     assert!(token.token.expose().starts_with("authorizer-token-"));
     let stored = dynamo::stored(&cold_store, &appid("wxsealaaaa")).await;
     assert_eq!(stored.refresh_token.unwrap().expose(), "refresh-A-ORIGINAL");
-    assert_eq!(
-        cold_store
-            .load_ticket()
-            .await
-            .unwrap()
-            .unwrap()
-            .ticket
-            .expose(),
-        TICKET
-    );
+    assert_eq!(ticket(&cold_store).await, TICKET);
 }
 
 #[tokio::test]
 async fn plaintext_tokens_from_before_sealing_are_served_and_the_seal_job_seals_every_one() {
     let w = world().await;
     let (_, store) = w.instance().await;
-    store
-        .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
-        .await
-        .unwrap();
-    let authorization = stale_authorization("wxsealaaaa", "refresh-A-PLAIN", &[1]);
-    wxopen_lambda::testing::save(&store, &authorization).await;
+    seed(&store, &[("wxsealaaaa", "refresh-A-PLAIN")]).await;
     // The items as the version before sealing wrote them: every token in plaintext.
     let fresh = Timestamp::now()
         .plus(Duration::from_secs(7200))
@@ -368,16 +344,7 @@ async fn plaintext_tokens_from_before_sealing_are_served_and_the_seal_job_seals_
         cold.component_token().await.unwrap().token.expose(),
         "component-PLAIN"
     );
-    assert_eq!(
-        cold_store
-            .load_ticket()
-            .await
-            .unwrap()
-            .unwrap()
-            .ticket
-            .expose(),
-        TICKET
-    );
+    assert_eq!(ticket(&cold_store).await, TICKET);
 
     // The job seals the four, with writes conditional on the plaintext; a second run finds none.
     assert_eq!(cold_store.seal_stored_tokens().await.unwrap(), 4);
@@ -420,12 +387,7 @@ async fn a_rotation_seals_new_writes_and_every_stored_token_under_the_new_key_wh
 {
     let w = world().await;
     let (_, store) = w.instance().await;
-    store
-        .save_ticket(&VerifyTicket::new(TICKET), Timestamp::now())
-        .await
-        .unwrap();
-    let authorization = stale_authorization("wxsealaaaa", "refresh-A-OLDKEY", &[1]);
-    wxopen_lambda::testing::save(&store, &authorization).await;
+    seed(&store, &[("wxsealaaaa", "refresh-A-OLDKEY")]).await;
     let old_id = match w.raw("ticket", "ticket").await {
         AttributeValue::S(v) => v.split(':').nth(1).unwrap().to_owned(),
         other => panic!("{other:?}"),
@@ -451,16 +413,7 @@ async fn a_rotation_seals_new_writes_and_every_stored_token_under_the_new_key_wh
     let a = appid("wxsealaaaa");
     let stored = dynamo::stored(&running_store, &a).await;
     assert_eq!(stored.refresh_token.unwrap().expose(), "refresh-A-OLDKEY");
-    assert_eq!(
-        running_store
-            .load_ticket()
-            .await
-            .unwrap()
-            .unwrap()
-            .ticket
-            .expose(),
-        TICKET
-    );
+    assert_eq!(ticket(&running_store).await, TICKET);
     let token = running.authorizer_token(&a).await.unwrap();
     assert!(token.token.expose().starts_with("authorizer-token-"));
     // A new container seals its writes under the new key.

@@ -14,6 +14,15 @@ async fn store() -> DynamoStore {
 
 wxopen::store_behaviour_suite!(store());
 
+/// A new table, its client, and a store on it.
+async fn table_and_store() -> (aws_sdk_dynamodb::Client, String, DynamoStore) {
+    let client = dynamo::client().await;
+    let table = dynamo::create_table(&client).await;
+    let vault = kms::shared_vault().await;
+    let s = DynamoStore::new(client.clone(), table.clone(), component(), vault);
+    (client, table, s)
+}
+
 #[tokio::test]
 async fn a_store_failure_is_one_sentence_without_the_sdk_dump() {
     let client = dynamo::client().await;
@@ -46,14 +55,7 @@ async fn every_stored_updated_at_is_in_seconds() {
     use wxopen::clock::Timestamp;
     use wxopen::store::{CachedToken, Lease, TicketStore, TokenKey, TokenStore, TokenWrite};
     use wxopen_models::{AccessToken, VerifyTicket};
-    let client = dynamo::client().await;
-    let table = dynamo::create_table(&client).await;
-    let s = DynamoStore::new(
-        client.clone(),
-        table.clone(),
-        component(),
-        kms::shared_vault().await,
-    );
+    let (client, table, s) = table_and_store().await;
     let now = Timestamp::now();
     s.save_ticket(&VerifyTicket::new("ticket@@@units"), now)
         .await
@@ -113,14 +115,7 @@ async fn every_token_the_adapter_writes_is_sealed_whichever_write_stores_it() {
     };
     use wxopen_models::api::AuthorizerListItem;
     use wxopen_models::{AccessToken, PermissionId, RefreshToken, VerifyTicket};
-    let client = dynamo::client().await;
-    let table = dynamo::create_table(&client).await;
-    let s = DynamoStore::new(
-        client.clone(),
-        table.clone(),
-        component(),
-        kms::shared_vault().await,
-    );
+    let (client, table, s) = table_and_store().await;
     let now = Timestamp::now();
     s.save_ticket(&VerifyTicket::new("ticket@@@w"), now)
         .await

@@ -68,7 +68,13 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
     // 1. Cold start of every function, and the Python baseline.
     eprintln!("[bench] cold starts ({runs} runs per function)");
     let mut rows = Vec::new();
-    for function in FUNCTIONS {
+    // `BENCH_FUNCTIONS=a,b` measures only those (an older build may not serve them all).
+    let only = std::env::var("BENCH_FUNCTIONS").ok();
+    let chosen = |f: &&&str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|x| x.trim() == **f))
+    };
+    for function in FUNCTIONS.iter().filter(chosen) {
         let mut cold = Vec::new();
         let mut kms = 0;
         for _ in 0..runs {
@@ -141,7 +147,9 @@ pub async fn run(b: &mut Bench, report: &mut Report) {
             mib(size)
         ));
     }
-    let token_row = rows.iter().find(|r| r.name == "authorizer-token").unwrap();
+    let Some(token_row) = rows.iter().find(|r| r.name == "authorizer-token") else {
+        return;
+    };
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
     writeln!(
         report.out,
