@@ -1,6 +1,7 @@
 //! `POST /wechat/events?timestamp=&nonce=&encrypt_type=aes&msg_signature=`: the authorization
-//! event URL. Signature first, then decryption, then dispatch; replies `success` when handled
-//! or when the push is a valid one of a kind that needs no action.
+//! event URL. Signature first, then decryption, then dispatch; replies `success` once the push
+//! is handled: the ticket and authorizations stored, any other push published as
+//! `Component Push`. A push not published is answered with an error, so WeChat sends it again.
 
 use lambda_http::{Body, Request, Response};
 use wxopen::msg_crypto::SignedPush;
@@ -32,8 +33,8 @@ pub async fn handle(pushes: &Pushes, req: Request) -> Result<Response<Body>, Api
             })
             .await?;
         match &outcome {
-            PushOutcome::Ignored(kind) => {
-                tracing::info!(info_type = %kind, "push of a kind that needs no action")
+            PushOutcome::Published(kind) => {
+                tracing::info!(info_type = %kind, "push published as Component Push")
             }
             other => tracing::info!(outcome = ?std::mem::discriminant(other), "push handled"),
         }

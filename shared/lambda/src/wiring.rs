@@ -123,15 +123,15 @@ where
         Ok(logged(self.env.push())?.msg_crypto(&self.api.component()))
     }
 
-    /// `events`: the message crypto added.
+    /// `events`: the message crypto added, publishing the other pushes to the bus.
     pub fn pushes(&self) -> Result<Arc<Pushes>, ConfigError> {
         let crypto = self.msg_crypto()?;
         Ok(Arc::new(Pushes::new(
             crypto,
             self.store.clone(),
             self.store.clone(),
-            self.tokens.clone(),
-            self.exchanger(),
+            (self.tokens.clone(), self.exchanger()),
+            self.publisher.clone(),
         )))
     }
 
@@ -261,7 +261,12 @@ pub async fn authorizers() -> Result<Arc<Authorizers>, ConfigError> {
 
 /// `events`.
 pub async fn pushes() -> Result<Arc<Pushes>, ConfigError> {
-    scoped(core().await?, &[Part::Push]).pushes()
+    let mut core = scoped(core().await?, &[Part::Push]);
+    if core.env.event_bus().is_none() {
+        tracing::warn!("EVENT_BUS_NAME is not set: pushes other than the ticket and authorizations are answered 503, so WeChat keeps them");
+        core.publisher = Arc::new(wxopen::publish::Unpublishable);
+    }
+    core.pushes()
 }
 
 /// `messages`.

@@ -125,7 +125,8 @@ pub enum ComponentEvent {
     UpdateAuthorized(AuthorizationEvent),
     /// An account revoked the authorization.
     Unauthorized(UnauthorizedEvent),
-    /// A valid push of a kind this service does not act on (for example fast registration).
+    /// Any other push (fast registration, ICP filing, verification, and types WeChat adds):
+    /// typed by [`crate::pushes::ComponentPush::of`], kept whole here.
     Other {
         /// The platform.
         component_appid: ComponentAppid,
@@ -133,6 +134,9 @@ pub enum ComponentEvent {
         create_time: i64,
         /// The `InfoType` as sent.
         info_type: String,
+        /// Every field as sent (`AppId`, `CreateTime` and `InfoType` too), nested elements as
+        /// objects.
+        fields: serde_json::Map<String, serde_json::Value>,
     },
 }
 
@@ -217,6 +221,7 @@ impl ComponentEvent {
                 component_appid,
                 create_time,
                 info_type,
+                fields: crate::xml_fields::xml_fields(xml)?,
             },
         })
     }
@@ -273,10 +278,34 @@ impl ComponentEvent {
             Self::Unauthorized(e) => {
                 element(&mut out, "AuthorizerAppid", e.authorizer_appid.as_str())
             }
-            Self::Other { .. } => {}
+            Self::Other { fields, .. } => {
+                for (name, value) in fields {
+                    if !matches!(name.as_str(), "AppId" | "CreateTime" | "InfoType") {
+                        value_xml(&mut out, name, value);
+                    }
+                }
+            }
         }
         out.push_str("</xml>");
         out
+    }
+}
+
+/// Appends `value` as the element `name`: text as CDATA, an object's fields as children, an
+/// array as the element repeated.
+fn value_xml(out: &mut String, name: &str, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            out.push_str(&format!("<{name}>"));
+            for (child, v) in map {
+                value_xml(out, child, v);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::Array(items) => items.iter().for_each(|v| value_xml(out, name, v)),
+        Value::String(text) => element(out, name, text),
+        other => out.push_str(&format!("<{name}>{other}</{name}>")),
     }
 }
 

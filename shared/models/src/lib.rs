@@ -14,9 +14,11 @@ pub mod ids;
 pub mod messages;
 pub mod notifications;
 pub mod permissions;
+pub mod pushes;
 pub mod records;
 pub mod release_test;
 pub mod secret;
+pub mod xml_fields;
 
 pub use auth_type::AuthType;
 pub use ids::{AuthorizerAppid, ComponentAppid, IdError};

@@ -57,6 +57,27 @@ pub struct AuthorizationChange {
     pub ext: Option<String>,
 }
 
+/// `detail-type` of a push at the authorization event URL other than the ticket and the three
+/// authorization kinds.
+pub const COMPONENT_PUSH: &str = "Component Push";
+
+/// `detail` of `Component Push`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentPushDetail {
+    /// Stable across WeChat's redeliveries of the same push: its `InfoType`, `CreateTime` and a
+    /// digest of every field.
+    pub id: String,
+    /// The platform.
+    pub component_appid: ComponentAppid,
+    /// `InfoType`.
+    pub info_type: String,
+    /// `CreateTime`, epoch seconds.
+    pub create_time: i64,
+    /// Every field as WeChat sent it (nested elements as objects), without an authorization
+    /// code or a token ([`crate::pushes::publishable`]).
+    pub push: Map<String, Value>,
+}
+
 /// `detail` of `Authorizer Message`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageDetail {

@@ -29,6 +29,26 @@ async fn push_of(p: &Platform, info_type: &str, fields: &[(&str, &str)]) -> Stri
     body_text(&post(p, &query, &body).await)
 }
 
+/// `xml` sealed with the platform's key and token for another platform (`wx_other_platform`):
+/// the query's pairs and the body.
+fn sealed_for_another_platform(xml: &str) -> (Vec<(String, String)>, String) {
+    let other = MsgCrypto::new(
+        Secret::new(MSG_TOKEN),
+        EncodingAesKey::parse(AES_KEY).unwrap(),
+        None,
+        ComponentAppid::parse("wx_other_platform").unwrap(),
+    );
+    let timestamp = wxopen::clock::now_secs().to_string();
+    let foreign = other.seal(xml, &timestamp, "nonce-2");
+    let query = vec![
+        ("timestamp".to_owned(), foreign.timestamp),
+        ("nonce".to_owned(), foreign.nonce),
+        ("encrypt_type".to_owned(), "aes".to_owned()),
+        ("msg_signature".to_owned(), foreign.msg_signature),
+    ];
+    (query, foreign.body)
+}
+
 fn seed() -> AuthorizerAppid {
     AuthorizerAppid::parse(SEED_APPID).unwrap()
 }
@@ -101,34 +121,95 @@ async fn events_exchange_authorized_and_updateauthorized_pushes_and_revoke_on_un
     assert_eq!(stored.record.status, AuthorizerStatus::Revoked);
 }
 
+/// The `Component Push` details published so far.
+fn component_pushes(p: &Platform) -> Vec<serde_json::Value> {
+    let published = p.bus.published().into_iter();
+    published
+        .filter(|e| e.detail_type == "Component Push")
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .collect()
+}
+
 #[tokio::test]
-async fn events_answer_success_to_valid_pushes_of_other_kinds() {
+async fn every_other_push_is_published_whole_once_without_its_code_and_a_redelivery_keeps_its_id() {
     let p = Platform::new();
-    let answer = push_of(&p, "notify_third_fasteregister", &[("status", "0")]).await;
-    assert_eq!(answer, "success");
+    let fields = [
+        ("appid", "wxnewmini"),
+        ("status", "0"),
+        ("auth_code", "code@@@REGISTERED"),
+        ("msg", "OK"),
+    ];
+    let xml = push_xml("notify_third_fasteregister", &fields).replace(
+        "</xml>",
+        "<info><name><![CDATA[Shop]]></name><taskid>t-1</taskid></info></xml>",
+    );
+    let (query, body) = p.sealed_push(&xml);
+    assert_eq!(body_text(&post(&p, &query, &body).await), "success");
+    let unknown = push_of(&p, "notify_added_tomorrow", &[("whatever", "kept")]).await;
+    assert_eq!(unknown, "success");
+    let pushes = component_pushes(&p);
+    assert_eq!(pushes.len(), 2, "{pushes:?}");
+    let registered = &pushes[0];
+    assert_eq!(registered["info_type"], "notify_third_fasteregister");
+    assert_eq!(registered["component_appid"], COMPONENT);
+    assert_eq!(registered["push"]["appid"], "wxnewmini");
+    assert_eq!(registered["push"]["info"]["taskid"], "t-1");
+    assert!(
+        registered["push"].get("auth_code").is_none(),
+        "no event carries a code"
+    );
+    assert!(!registered.to_string().contains("code@@@REGISTERED"));
+    assert_eq!(pushes[1]["push"]["whatever"], "kept");
+    // WeChat delivers the same push again: the same id.
+    assert_eq!(body_text(&post(&p, &query, &body).await), "success");
+    let again = component_pushes(&p);
+    assert_eq!(again.len(), 3);
+    assert_eq!(again[2]["id"], registered["id"]);
+    assert_ne!(pushes[1]["id"], registered["id"]);
     assert_eq!(p.wechat.total(), 0);
+}
+
+#[tokio::test]
+async fn a_push_the_bus_refuses_is_not_acknowledged_so_wechat_sends_it_again() {
+    let p = Platform::new();
+    p.bus.refuse_matching(Some("notify_3rd_wxa_wxverify"));
+    let (query, body) = p.sealed_push(&push_xml(
+        "notify_3rd_wxa_wxverify",
+        &[("appid", "wxa"), ("expired", "1700000000")],
+    ));
+    let refused = post(&p, &query, &body).await;
+    assert_eq!(error_of(&refused), (503, json!("publish_failed")));
+    assert!(component_pushes(&p).is_empty());
+    // The bus accepts again: WeChat's redelivery is published.
+    p.bus.refuse_matching(None);
+    assert_eq!(body_text(&post(&p, &query, &body).await), "success");
+    assert_eq!(component_pushes(&p).len(), 1);
 }
 
 #[tokio::test]
 async fn events_refuse_bad_signatures_with_401_and_store_nothing() {
     let p = Platform::new();
-    let xml = push_xml(
+    let ticket = push_xml(
         "component_verify_ticket",
         &[("ComponentVerifyTicket", "forged")],
     );
-    let (mut query, body) = p.sealed_push(&xml);
-    query
-        .iter_mut()
-        .find(|(k, _)| k == "msg_signature")
-        .unwrap()
-        .1 = "0".repeat(40);
-    assert_eq!(
-        error_of(&post(&p, &query, &body).await),
-        (401, json!("bad_signature"))
-    );
-    query.retain(|(k, _)| k != "msg_signature");
-    assert_eq!(post(&p, &query, &body).await.status(), 401);
+    let other = push_xml("notify_3rd_wxa_wxverify", &[("appid", "wxa")]);
+    for xml in [ticket, other] {
+        let (mut query, body) = p.sealed_push(&xml);
+        query
+            .iter_mut()
+            .find(|(k, _)| k == "msg_signature")
+            .unwrap()
+            .1 = "0".repeat(40);
+        assert_eq!(
+            error_of(&post(&p, &query, &body).await),
+            (401, json!("bad_signature"))
+        );
+        query.retain(|(k, _)| k != "msg_signature");
+        assert_eq!(post(&p, &query, &body).await.status(), 401);
+    }
     assert_eq!(p.core.store.load_ticket().await.unwrap(), None);
+    assert!(component_pushes(&p).is_empty(), "nothing published");
 }
 
 #[tokio::test]
@@ -144,21 +225,8 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
         (413, json!("body_too_large"))
     );
     // Sealed with the same key for another platform.
-    let other = MsgCrypto::new(
-        Secret::new(MSG_TOKEN),
-        EncodingAesKey::parse(AES_KEY).unwrap(),
-        None,
-        ComponentAppid::parse("wx_other_platform").unwrap(),
-    );
-    let timestamp = wxopen::clock::now_secs().to_string();
-    let foreign = other.seal(&xml, &timestamp, "nonce-2");
-    let foreign_query = vec![
-        ("timestamp".to_owned(), foreign.timestamp),
-        ("nonce".to_owned(), foreign.nonce),
-        ("encrypt_type".to_owned(), "aes".to_owned()),
-        ("msg_signature".to_owned(), foreign.msg_signature),
-    ];
-    let resp = post(&p, &foreign_query, &foreign.body).await;
+    let (foreign_query, foreign_body) = sealed_for_another_platform(&xml);
+    let resp = post(&p, &foreign_query, &foreign_body).await;
     assert_eq!(error_of(&resp), (403, json!("wrong_component")));
     let mut plain = query.clone();
     plain
@@ -168,4 +236,19 @@ async fn events_refuse_malformed_oversized_and_foreign_pushes() {
         .1 = "raw".into();
     assert_eq!(post(&p, &plain, &body).await.status(), 400);
     assert_eq!(p.core.store.load_ticket().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_component_push_for_another_platform_is_refused_and_nothing_is_published() {
+    let p = Platform::new();
+    let xml = push_xml("notify_3rd_wxa_wxverify", &[("appid", "wxa")]);
+    let (genuine, body) = p.sealed_push(&xml);
+    let foreign_xml = xml.replace(COMPONENT, "wx_other_platform");
+    let (foreign_query, foreign_body) = sealed_for_another_platform(&foreign_xml);
+    let resp = post(&p, &foreign_query, &foreign_body).await;
+    assert_eq!(error_of(&resp), (403, json!("wrong_component")));
+    assert!(component_pushes(&p).is_empty());
+    // The genuine one is published.
+    assert_eq!(body_text(&post(&p, &genuine, &body).await), "success");
+    assert_eq!(component_pushes(&p).len(), 1);
 }

@@ -92,3 +92,18 @@ impl EventPublisher for NoBus {
         events.iter().map(|_| Ok(())).collect()
     }
 }
+
+/// `EVENT_BUS_NAME` is unset where an event must not be lost (`events`' component pushes): every
+/// event is refused, so the push is not acknowledged and WeChat keeps delivering it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unpublishable;
+
+#[async_trait]
+impl EventPublisher for Unpublishable {
+    async fn publish(&self, events: &[Outgoing]) -> Vec<Result<(), PublishError>> {
+        let refused = || PublishError::Unavailable {
+            code: Some("EVENT_BUS_NAME unset".into()),
+        };
+        events.iter().map(|_| Err(refused())).collect()
+    }
+}

@@ -5,11 +5,16 @@ use super::exchange::secret_hash;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
+use crate::publish::{EventPublisher, Outgoing};
 use crate::store::{AuthorizerStore, TicketSave, TicketStore};
 use crate::tokens::TokenManager;
 use crate::wechat::WeChatError;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use wxopen_models::events::ComponentEvent;
+use wxopen_models::notifications::{ComponentPushDetail, COMPONENT_PUSH};
+use wxopen_models::pushes::{publishable, ComponentPush};
 use wxopen_models::records::AuthorizerRecord;
 use wxopen_models::AuthorizerAppid;
 
@@ -27,8 +32,8 @@ pub enum PushOutcome {
     CodeAlreadyUsed(AuthorizerAppid),
     /// The authorizer was revoked (or was not stored).
     Revoked(Option<AuthorizerRecord>),
-    /// A valid push of a kind this service does not act on.
-    Ignored(String),
+    /// Any other push, published as `Component Push` (its `InfoType`).
+    Published(String),
 }
 
 /// The `events` use case.
@@ -39,17 +44,19 @@ pub struct Pushes {
     authorizers: Arc<dyn AuthorizerStore>,
     tokens: Arc<TokenManager>,
     exchanger: Arc<Exchanger>,
+    publisher: Arc<dyn EventPublisher>,
 }
 
 impl Pushes {
     /// The use case with the platform's message crypto, the ticket and authorizer stores, the
-    /// token manager (a revoked account's token is forgotten) and the exchanger.
+    /// token manager (a revoked account's token is forgotten), the exchanger and where the
+    /// other pushes are published.
     pub fn new(
         crypto: MsgCrypto,
         tickets: Arc<dyn TicketStore>,
         authorizers: Arc<dyn AuthorizerStore>,
-        tokens: Arc<TokenManager>,
-        exchanger: Arc<Exchanger>,
+        (tokens, exchanger): (Arc<TokenManager>, Arc<Exchanger>),
+        publisher: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             crypto,
@@ -57,7 +64,42 @@ impl Pushes {
             authorizers,
             tokens,
             exchanger,
+            publisher,
         }
+    }
+
+    /// Publishes a push other than the ticket and the authorization kinds as `Component Push`.
+    /// Not published is an error, so the push is not acknowledged and WeChat delivers it again
+    /// (the same `id`: subscribers drop the duplicate a redelivery may make).
+    async fn publish_push(
+        &self,
+        create_time: i64,
+        info_type: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<PushOutcome, ServiceError> {
+        match ComponentPush::of(info_type, fields) {
+            Ok(ComponentPush::Unknown) => {
+                tracing::info!(info_type, "a push of a type not modelled: published whole")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(info_type, error = %e, "a push whose fields do not read as documented: published whole")
+            }
+        }
+        let canonical = serde_json::to_string(fields).expect("fields serialize");
+        let digest = &hex::encode(Sha256::digest(canonical.as_bytes()))[..16];
+        let detail = ComponentPushDetail {
+            id: format!("{}:{info_type}:{create_time}:{digest}", self.crypto.appid()),
+            component_appid: self.crypto.appid().clone(),
+            info_type: info_type.to_owned(),
+            create_time,
+            push: publishable(fields),
+        };
+        let event = Outgoing::new(COMPONENT_PUSH, &detail, Timestamp::from_secs(create_time));
+        if let Some(Err(e)) = self.publisher.publish(&[event]).await.pop() {
+            return Err(e.into());
+        }
+        Ok(PushOutcome::Published(info_type.to_owned()))
     }
 
     /// Verifies, decrypts and handles a push.
@@ -116,7 +158,12 @@ impl Pushes {
                 self.tokens.forget_authorizer(&e.authorizer_appid);
                 Ok(PushOutcome::Revoked(revoked))
             }
-            ComponentEvent::Other { info_type, .. } => Ok(PushOutcome::Ignored(info_type)),
+            ComponentEvent::Other {
+                create_time,
+                info_type,
+                fields,
+                ..
+            } => self.publish_push(create_time, &info_type, &fields).await,
         }
     }
 }

@@ -185,8 +185,8 @@ impl World {
                 crypto.clone(),
                 store.clone(),
                 store.clone(),
-                tokens.clone(),
-                exchanger.clone(),
+                (tokens.clone(), exchanger.clone()),
+                Arc::new(self.publisher.clone()),
             ),
             messages: Messages::new(
                 crypto.clone(),
