@@ -137,3 +137,38 @@ async fn revocation_in_the_simulator_reaches_the_store() {
         .unwrap();
     assert_eq!(resp.status(), 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_push_from_the_simulator_reaches_the_bus_through_events() {
+    let bus = integration_tests::bus::Bus::create().await;
+    let s = integration_tests::stack::stack_with(&[("EVENT_BUS_NAME", bus.name.as_str())]).await;
+    let resp = s
+        .http
+        .post(format!("{}/_sim/push/component", s.sim.base_url))
+        .json(&json!({"info_type": "notify_3rd_wxa_auth", "fields": {
+            "appid": "wxverified", "taskid": "t-7", "task_status": 9, "apply_status": 4,
+            "dispatch_info": {"provider": "p", "contact": "c"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["delivered"], true);
+    let received = bus.received(1, std::time::Duration::from_secs(10)).await;
+    let pushes: Vec<&Value> = received
+        .iter()
+        .filter(|e| e["detail-type"] == "Component Push")
+        .collect();
+    assert_eq!(pushes.len(), 1, "{received:?}");
+    let push = &pushes[0]["detail"]["push"];
+    assert_eq!(push["taskid"], "t-7");
+    assert_eq!(push["apply_status"], "4", "as text, as WeChat sends XML");
+    assert_eq!(push["dispatch_info"]["provider"], "p");
+    // The basic kinds have their own routes.
+    let refused = s
+        .http
+        .post(format!("{}/_sim/push/component", s.sim.base_url))
+        .json(&json!({"info_type": "authorized"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}

@@ -130,6 +130,57 @@ pub async fn push_unauthorized(
     }
 }
 
+/// `POST /_sim/push/component` `{"info_type", "fields": {...}}`: pushes any other component
+/// push now (fast registration, ICP filing, verification, or a type WeChat has not documented),
+/// `fields` as its elements (objects nested), beside `AppId`, `CreateTime` and `InfoType`.
+pub async fn push_component(
+    State(shared): State<Shared>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let info_type = body["info_type"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let fields = match &body["fields"] {
+        Value::Object(map) => map.clone(),
+        Value::Null => serde_json::Map::new(),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "fields must be an object"})),
+            )
+        }
+    };
+    if info_type.is_empty() || is_basic_info_type(&info_type) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"error": "info_type must name a push other than the ticket and the authorization kinds (they have their own routes)"}),
+            ),
+        );
+    }
+    let component = shared.lock().unwrap().config.component_appid.clone();
+    let event = wxopen_models::events::ComponentEvent::Other {
+        component_appid: wxopen_models::ComponentAppid::parse(&component)
+            .expect("the simulator's component"),
+        create_time: now_secs(),
+        info_type,
+        fields,
+    };
+    match push_event(&shared, &event.to_xml()).await {
+        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
+    }
+}
+
+fn is_basic_info_type(info_type: &str) -> bool {
+    matches!(
+        info_type,
+        "component_verify_ticket" | "authorized" | "updateauthorized" | "unauthorized"
+    )
+}
+
 /// `GET /_sim/sent`: the customer-service messages accepted, in order.
 pub async fn sent(State(shared): State<Shared>) -> Json<Value> {
     Json(json!(shared.lock().unwrap().sent))

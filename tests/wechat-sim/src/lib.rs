@@ -76,6 +76,7 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/expire-codes", post(admin::expire_codes))
         .route("/_sim/push/ticket", post(admin::push_ticket_now))
         .route("/_sim/push/unauthorized", post(admin::push_unauthorized))
+        .route("/_sim/push/component", post(admin::push_component))
         .route(
             "/_sim/push/updateauthorized",
             post(admin::push_updateauthorized),
