@@ -238,6 +238,35 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
         (json!(200), json!("success")),
         "{resp}"
     );
+    // Any other push needs the bus, which this run has none of: not acknowledged (503), so
+    // WeChat would deliver it again rather than see it dropped.
+    let other = seal_with_wechatpy(
+        &push_xml("notify_3rd_wxa_wxverify", &[("appid", "wxa")]),
+        COMPONENT,
+    );
+    let resp = invoke(
+        "events",
+        http_event_json(
+            "POST",
+            "/wechat/events",
+            &other.query(),
+            &[("content-type", "text/xml")],
+            Some(&other.body),
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "events: {e}
+{}",
+            watch.log_text()
+        )
+    });
+    assert_eq!(resp["statusCode"], json!(503), "{resp}");
+    assert!(
+        resp["body"].as_str().unwrap().contains("publish_failed"),
+        "{resp}"
+    );
 
     // authorize: a 302 to the authorization page.
     let resp = invoke(
