@@ -132,7 +132,8 @@ fn component_pushes(p: &Platform) -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn every_other_push_is_published_whole_once_without_its_code_and_a_redelivery_keeps_its_id() {
-    let p = Platform::new();
+    let p = Platform::new().with_ticket().await;
+    p.wechat.answer_like_the_seed();
     let fields = [
         ("appid", "wxnewmini"),
         ("status", "0"),
@@ -166,7 +167,41 @@ async fn every_other_push_is_published_whole_once_without_its_code_and_a_redeliv
     assert_eq!(again.len(), 3);
     assert_eq!(again[2]["id"], registered["id"]);
     assert_ne!(pushes[1]["id"], registered["id"]);
-    assert_eq!(p.wechat.total(), 0);
+    // The registration's code was exchanged once, for the push and its redelivery, and for the
+    // plain `authorized` push WeChat may send for the same account.
+    assert_eq!(p.wechat.count("api_query_auth"), 1);
+    assert_eq!(
+        seed_record(&p).await.record.status,
+        AuthorizerStatus::Authorized
+    );
+    assert_eq!(
+        seed_record(&p).await.record.ext,
+        None,
+        "no registration binds it yet"
+    );
+    let authorized = [
+        ("AuthorizerAppid", SEED_APPID),
+        ("AuthorizationCode", "code@@@REGISTERED"),
+    ];
+    assert_eq!(push_of(&p, "authorized", &authorized).await, "success");
+    assert_eq!(p.wechat.count("api_query_auth"), 1);
+}
+
+#[tokio::test]
+async fn a_failed_fast_registration_is_published_and_exchanges_nothing() {
+    let p = Platform::new().with_ticket().await;
+    let fields = [
+        ("appid", ""),
+        ("status", "100001"),
+        ("msg", "not verified in 24 h"),
+    ];
+    assert_eq!(
+        push_of(&p, "notify_third_fasteregister", &fields).await,
+        "success"
+    );
+    assert_eq!(p.wechat.count("api_query_auth"), 0);
+    let pushes = component_pushes(&p);
+    assert_eq!(pushes[0]["push"]["status"], "100001");
 }
 
 #[tokio::test]

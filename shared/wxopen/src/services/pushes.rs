@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use wxopen_models::events::ComponentEvent;
 use wxopen_models::notifications::{ComponentPushDetail, COMPONENT_PUSH};
-use wxopen_models::pushes::{publishable, ComponentPush};
+use wxopen_models::pushes::{publishable, ComponentPush, Registration};
 use wxopen_models::records::AuthorizerRecord;
 use wxopen_models::AuthorizerAppid;
 
@@ -68,6 +68,34 @@ impl Pushes {
         }
     }
 
+    /// A fast registration that succeeded carries the new Mini Program's authorization code:
+    /// it is exchanged (once, however often the push or an `authorized` push for the same
+    /// account arrives: the exchange claims the code) and the account stored. No stored
+    /// registration binds it to a customer yet, so it is stored without `ext`, as the log says.
+    async fn store_registered(
+        &self,
+        registration: &Registration,
+        create_time: i64,
+    ) -> Result<(), ServiceError> {
+        let (Some(0), Some(code)) = (registration.status, &registration.auth_code) else {
+            return Ok(());
+        };
+        let at = Timestamp::from_secs(create_time);
+        match self.exchanger.exchange(code, at, None).await {
+            Ok(record) => {
+                tracing::info!(authorizer = %record.authorizer_appid, "a fast-registered Mini Program authorized; no registration of this platform binds it to a customer");
+                Ok(())
+            }
+            Err(ServiceError::WeChat(
+                WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired,
+            )) => {
+                tracing::info!("the registration's authorization code was already used or expired");
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// Publishes a push other than the ticket and the authorization kinds as `Component Push`.
     /// Not published is an error, so the push is not acknowledged and WeChat delivers it again
     /// (the same `id`: subscribers drop the duplicate a redelivery may make).
@@ -80,6 +108,9 @@ impl Pushes {
         match ComponentPush::of(info_type, fields) {
             Ok(ComponentPush::Unknown) => {
                 tracing::info!(info_type, "a push of a type not modelled: published whole")
+            }
+            Ok(ComponentPush::FastRegister(registration)) => {
+                self.store_registered(&registration, create_time).await?
             }
             Ok(_) => {}
             Err(e) => {

@@ -42,6 +42,7 @@ async fn every_other_push_sealed_by_wechatpy_reaches_the_bus_once_whole_and_a_re
 ) {
     let bus = integration_tests::bus::Bus::create().await;
     let env = TestEnv::with(&[("EVENT_BUS_NAME", bus.name.as_str())]).await;
+    env.seed_ticket().await;
     let mut sealed = Vec::new();
     for (info_type, fields) in OTHER_PUSHES {
         let xml = push_xml(info_type, &[]).replace("</xml>", &format!("{fields}</xml>"));
@@ -116,8 +117,17 @@ async fn every_other_push_sealed_by_wechatpy_reaches_the_bus_once_whole_and_a_re
         .map(|e| e["detail"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), OTHER_PUSHES.len(), "each push its own id");
+    // Only the registration's code is sent to WeChat, once, though its push came twice.
+    assert_eq!(env.stub.calls("api_query_auth"), 1);
+    let sent: Vec<String> = env
+        .stub
+        .requests()
+        .into_iter()
+        .map(|r| r.endpoint)
+        .collect();
     assert!(
-        env.stub.requests().is_empty(),
-        "nothing is sent to WeChat for them"
+        sent.iter()
+            .all(|e| e == "api_query_auth" || e == "api_component_token"),
+        "{sent:?}"
     );
 }
