@@ -204,16 +204,19 @@ pub fn exit_if_checking_config<T, E: std::fmt::Display>(built: &Result<T, E>) {
 /// Reads the environment and builds the core on DynamoDB (`TABLE_NAME`) with production settings.
 pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
     let sdk = wxopen::aws::load_sdk_config().await;
-    let env = logged(Env::load(&sdk).await)?;
-    let config = logged(env.core())?;
-    let vault = KmsVault::from_sdk(&sdk, logged(env.token_kms_key_id())?);
+    // The store needs no secret: it is built first, so the lookup of its data key (a Query and
+    // one KMS Decrypt) runs while the secrets are read from Secrets Manager.
+    let plain = Env::from_lookup(|name| std::env::var(name).ok(), None);
+    let vault = KmsVault::from_sdk(&sdk, logged(plain.token_kms_key_id())?);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
-        config.table_name.clone(),
-        config.component_appid.clone(),
+        logged(plain.table_name())?,
+        logged(plain.component_appid())?,
         Arc::new(vault),
     ));
     store.warm_up();
+    let env = logged(Env::load(&sdk).await)?;
+    let config = logged(env.core())?;
     let wechat = HttpWeChat::new(
         config.api_base.as_str(),
         HttpWeChat::DEFAULT_TIMEOUT,
