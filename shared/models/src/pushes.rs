@@ -221,12 +221,10 @@ impl ComponentPush {
 pub fn publishable(fields: &Map<String, Value>) -> Map<String, Value> {
     fn secret(name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        lower == "auth_code"
-            || lower == "authorizationcode"
-            || lower == "authorization_code"
-            || lower.ends_with("token")
-            || lower.ends_with("_token")
-            || lower == "componentverifyticket"
+        matches!(
+            lower.as_str(),
+            "auth_code" | "authorizationcode" | "authorization_code" | "componentverifyticket"
+        ) || lower.ends_with("token")
     }
     fn scrub(value: &Value) -> Value {
         match value {

@@ -132,15 +132,7 @@ pub async fn platform_with_settings(
         vars.insert("TOKEN_KMS_KEY_ID".into(), crate::kms::create_key().await);
     }
     let config = Config::from_lookup(|n| vars.get(n).cloned(), None).expect("test configuration");
-    let wechat = HttpWeChat::new(
-        config.core.api_base.as_str(),
-        Duration::from_secs(2),
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-        },
-    );
+    let wechat = wechat_client(config.core.api_base.as_str());
     let env = Env::from_lookup(|n| vars.get(n).cloned(), None);
     let sdk = dynamo::sdk_config().await;
     let store = Arc::new(DynamoStore::new(
@@ -362,4 +354,15 @@ pub async fn post_push(services: &Services, push: &WeChatPush) -> Response<Body>
     events::handler::handle(&services.pushes, req)
         .await
         .expect("the handler answers HTTP")
+}
+
+/// The WeChat client as tests build it for WeChat at `api_base`: a 2 s timeout and three quick
+/// attempts.
+pub fn wechat_client(api_base: &str) -> HttpWeChat {
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+    };
+    HttpWeChat::new(api_base, Duration::from_secs(2), retry)
 }

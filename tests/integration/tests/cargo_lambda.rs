@@ -213,55 +213,36 @@ async fn every_function_runs_under_cargo_lambda_watch_and_answers_cargo_lambda_i
     };
     let appid = "wxf8b4f85f3a794e77";
 
-    // events: an API Gateway POST carrying a ticket sealed by wechatpy.
-    let push = seal_with_wechatpy(
-        &push_xml(
-            "component_verify_ticket",
-            &[("ComponentVerifyTicket", "ticket@@@watch")],
-        ),
-        COMPONENT,
-    );
-    let resp = invoke(
-        "events",
-        http_event_json(
+    // events: an API Gateway POST carrying a push sealed by wechatpy.
+    let post_push = |xml: String| {
+        let push = seal_with_wechatpy(&xml, COMPONENT);
+        let event = http_event_json(
             "POST",
             "/wechat/events",
             &push.query(),
             &[("content-type", "text/xml")],
             Some(&push.body),
-        ),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("events: {e}\n{}", watch.log_text()));
+        );
+        let watch = &watch;
+        async move {
+            invoke("events", event)
+                .await
+                .unwrap_or_else(|e| panic!("events: {e}\n{}", watch.log_text()))
+        }
+    };
+    let ticket = push_xml(
+        "component_verify_ticket",
+        &[("ComponentVerifyTicket", "ticket@@@watch")],
+    );
+    let resp = post_push(ticket).await;
     assert_eq!(
         (resp["statusCode"].clone(), resp["body"].clone()),
         (json!(200), json!("success")),
         "{resp}"
     );
-    // Any other push needs the bus, which this run has none of: not acknowledged (503), so
-    // WeChat would deliver it again rather than see it dropped.
-    let other = seal_with_wechatpy(
-        &push_xml("notify_3rd_wxa_wxverify", &[("appid", "wxa")]),
-        COMPONENT,
-    );
-    let resp = invoke(
-        "events",
-        http_event_json(
-            "POST",
-            "/wechat/events",
-            &other.query(),
-            &[("content-type", "text/xml")],
-            Some(&other.body),
-        ),
-    )
-    .await
-    .unwrap_or_else(|e| {
-        panic!(
-            "events: {e}
-{}",
-            watch.log_text()
-        )
-    });
+    // Any other push is published; the bus this run names is not reachable, so the push is not
+    // acknowledged (503) and WeChat would deliver it again rather than see it dropped.
+    let resp = post_push(push_xml("notify_3rd_wxa_wxverify", &[("appid", "wxa")])).await;
     assert_eq!(resp["statusCode"], json!(503), "{resp}");
     assert!(
         resp["body"].as_str().unwrap().contains("publish_failed"),

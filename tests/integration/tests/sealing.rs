@@ -13,7 +13,6 @@ use wxopen::clock::Timestamp;
 use wxopen::services::ServiceError;
 use wxopen::store::{DynamoStore, SealStore, StoreError, TicketStore, TokenKey, TokenStore};
 use wxopen::tokens::{TokenManager, TokenSettings};
-use wxopen::wechat::{HttpWeChat, RetryPolicy};
 use wxopen_lambda::testing::stale_authorization;
 use wxopen_lambda::ApiError;
 use wxopen_models::{AccessToken, AuthorizerAppid, ComponentAppid, Secret, VerifyTicket};
@@ -31,6 +30,15 @@ fn component() -> ComponentAppid {
 
 fn appid(id: &str) -> AuthorizerAppid {
     AuthorizerAppid::parse(id).unwrap()
+}
+
+/// The key of the component's item `sk`.
+fn item_key(sk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    let pk = AttributeValue::S(format!("component#{}", component()));
+    [("pk", pk), ("sk", AttributeValue::S(sk.to_owned()))]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 struct World {
@@ -60,15 +68,7 @@ impl World {
             component(),
             kms::vault_on(&self.key).await,
         );
-        let wechat = HttpWeChat::new(
-            &self.stub.base_url,
-            Duration::from_secs(2),
-            RetryPolicy {
-                max_attempts: 1,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(5),
-            },
-        );
+        let wechat = integration_tests::functions::wechat_client(&self.stub.base_url);
         let manager = TokenManager::new(
             Arc::new(store.clone()),
             Arc::new(wechat),
@@ -109,11 +109,7 @@ impl World {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(format!("component#{}", component())),
-            )
-            .key("sk", AttributeValue::S(sk.to_owned()))
+            .set_key(Some(item_key(sk)))
             .update_expression("SET #a = :v")
             .expression_attribute_names("#a", attribute)
             .expression_attribute_values(":v", value)
@@ -127,11 +123,7 @@ impl World {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(format!("component#{}", component())),
-            )
-            .key("sk", AttributeValue::S(sk.to_owned()))
+            .set_key(Some(item_key(sk)))
             .send()
             .await
             .unwrap();

@@ -14,7 +14,7 @@ use wxopen::store::{
     TicketStore, TokenKey, TokenStore, TokenWrite,
 };
 use wxopen::tokens::{AuthorizerError, RefreshError, TokenManager, TokenSettings};
-use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatError};
+use wxopen::wechat::WeChatError;
 use wxopen_lambda::testing::stale_authorization;
 use wxopen_models::records::{AuthorizerStatus, HistoryKind};
 use wxopen_models::{
@@ -52,15 +52,7 @@ async fn instance(
         component(),
         integration_tests::kms::shared_vault().await,
     );
-    let wechat = HttpWeChat::new(
-        &stub.base_url,
-        Duration::from_secs(2),
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-        },
-    );
+    let wechat = integration_tests::functions::wechat_client(&stub.base_url);
     let manager = TokenManager::new(
         Arc::new(store.clone()),
         Arc::new(wechat),

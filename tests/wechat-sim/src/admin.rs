@@ -90,12 +90,17 @@ pub async fn expire_codes(State(shared): State<Shared>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// `POST /_sim/push/ticket`: pushes a new ticket now.
-pub async fn push_ticket_now(State(shared): State<Shared>) -> (StatusCode, Json<Value>) {
-    match push_ticket(&shared).await {
+/// The answer to a push route: whether the push was delivered, or why it could not be sent.
+fn answer(pushed: Result<bool, String>) -> (StatusCode, Json<Value>) {
+    match pushed {
         Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
     }
+}
+
+/// `POST /_sim/push/ticket`: pushes a new ticket now.
+pub async fn push_ticket_now(State(shared): State<Shared>) -> (StatusCode, Json<Value>) {
+    answer(push_ticket(&shared).await)
 }
 
 /// `POST /_sim/push/unauthorized` `{"authorizer_appid"}`: the account revokes; its refresh
@@ -124,10 +129,7 @@ pub async fn push_unauthorized(
             now_secs()
         )
     };
-    match push_event(&shared, &xml).await {
-        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
-    }
+    answer(push_event(&shared, &xml).await)
 }
 
 /// `POST /_sim/push/component` `{"info_type", "fields": {...}}`: pushes any other component
@@ -168,10 +170,7 @@ pub async fn push_component(
         info_type,
         fields,
     };
-    match push_event(&shared, &event.to_xml()).await {
-        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
-    }
+    answer(push_event(&shared, &event.to_xml()).await)
 }
 
 fn is_basic_info_type(info_type: &str) -> bool {
@@ -226,10 +225,7 @@ pub async fn push_updateauthorized(
             exp = now_secs() + ttl,
         )
     };
-    match push_event(&shared, &xml).await {
-        Ok(delivered) => (StatusCode::OK, Json(json!({"delivered": delivered}))),
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))),
-    }
+    answer(push_event(&shared, &xml).await)
 }
 
 /// `POST /_sim/refuse-token` `{"authorizer_appid"}` or `{"component": true}`: WeChat refuses

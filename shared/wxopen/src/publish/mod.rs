@@ -107,3 +107,22 @@ impl EventPublisher for Unpublishable {
         events.iter().map(|_| Err(refused())).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_bus_nobus_drops_quietly_and_unpublishable_refuses_every_event() {
+        let events = [
+            Outgoing::new("Component Push", &"a", Timestamp::from_secs(1)),
+            Outgoing::new("Component Push", &"b", Timestamp::from_secs(2)),
+        ];
+        assert!(NoBus.publish(&events).await.iter().all(Result::is_ok));
+        let refused = Unpublishable.publish(&events).await;
+        assert_eq!(refused.len(), 2);
+        assert!(refused
+            .iter()
+            .all(|r| matches!(r, Err(PublishError::Unavailable { .. }))));
+    }
+}

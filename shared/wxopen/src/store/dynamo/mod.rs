@@ -224,13 +224,28 @@ impl DynamoStore {
         }
     }
 
-    /// Every item a query finds, page after page; `query` is the request without its start key.
+    /// Every item a query finds, page after page, its tokens opened and parsed; `query` is the
+    /// request without its start key.
     async fn query_all<T>(
         &self,
         query: impl Fn() -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         parse: impl Fn(&Attrs) -> Result<T, StoreError>,
         operation: &'static str,
     ) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        for mut map in self.query_raw(query, operation).await? {
+            self.open_item(&mut map).await?;
+            all.push(parse(&map)?);
+        }
+        Ok(all)
+    }
+
+    /// Every item a query finds, page after page, as stored.
+    async fn query_raw(
+        &self,
+        query: impl Fn() -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        operation: &'static str,
+    ) -> Result<Vec<Attrs>, StoreError> {
         let mut all = Vec::new();
         let mut start = None;
         loop {
@@ -239,10 +254,7 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(unavailable(operation))?;
-            for mut map in out.items.unwrap_or_default() {
-                self.open_item(&mut map).await?;
-                all.push(parse(&map)?);
-            }
+            all.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
                 return Ok(all);

@@ -5,7 +5,7 @@
 
 use super::expr::{names, s};
 use super::sealing::{aad, SEALED_ATTRIBUTES};
-use super::{unavailable, Attrs, DynamoStore};
+use super::{Attrs, DynamoStore};
 use crate::seal::{DataKey, Stored};
 use crate::store::{SealStore, StoreError};
 use async_trait::async_trait;
@@ -19,30 +19,21 @@ impl SealStore for DynamoStore {
         let newest = self.newest_key(Duration::ZERO).await?;
         let condition = "#pk = :pk";
         let projection = "#pk, #sk, #refresh_token, #access_token, #ticket";
-        let mut start = None;
-        let mut sealed = 0;
-        loop {
-            let out = self
-                .client
+        let query = || {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression(condition)
                 .projection_expression(projection)
                 .set_expression_attribute_names(Some(names(&[condition, projection])))
                 .expression_attribute_values(":pk", s(self.pk()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable("read the items to seal"))?;
-            for map in out.items.unwrap_or_default() {
-                sealed += self.reseal_item(&map, &newest).await?;
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                tracing::info!(sealed, key = newest.id(), "stored tokens sealed");
-                return Ok(sealed);
-            }
+        };
+        let mut sealed = 0;
+        for map in self.query_raw(query, "read the items to seal").await? {
+            sealed += self.reseal_item(&map, &newest).await?;
         }
+        tracing::info!(sealed, key = newest.id(), "stored tokens sealed");
+        Ok(sealed)
     }
 
     async fn rotate_data_key(&self) -> Result<Option<String>, StoreError> {
@@ -73,14 +64,8 @@ impl DynamoStore {
             let plain = match Stored::of(stored) {
                 Stored::Sealed { key_id } if key_id == newest.id() => continue,
                 Stored::Plain => stored.clone(),
-                Stored::Sealed { .. } => {
-                    let mut one = key.clone();
-                    one.insert(attribute.to_owned(), s(stored));
-                    self.open_item(&mut one).await?;
-                    match one.remove(attribute) {
-                        Some(AttributeValue::S(plain)) => plain,
-                        _ => continue,
-                    }
+                Stored::Sealed { key_id } => {
+                    self.open_value(&key, attribute, key_id, stored).await?
                 }
             };
             let values = HashMap::from([

@@ -303,27 +303,36 @@ impl DynamoStore {
             let Some(AttributeValue::S(value)) = item.get(attribute) else {
                 continue;
             };
-            let unsealable = |reason: String| StoreError::Unsealable {
-                key: sk_of(item),
-                attribute: attribute.to_owned(),
-                reason,
+            let Stored::Sealed { key_id } = Stored::of(value) else {
+                crate::telemetry::plaintext_token_read();
+                continue;
             };
-            let key_id = match Stored::of(value) {
-                Stored::Plain => {
-                    crate::telemetry::plaintext_token_read();
-                    continue;
-                }
-                Stored::Sealed { key_id } => key_id.to_owned(),
-            };
-            let Some(data_key) = self.data_key(&key_id).await? else {
-                return Err(unsealable(format!("its data key {key_id} is not stored")));
-            };
-            let plain = data_key
-                .open(&aad(item, attribute), value)
-                .map_err(|e: OpenError| unsealable(e.to_string()))?;
+            let plain = self.open_value(item, attribute, key_id, value).await?;
             item.insert(attribute.to_owned(), s(plain));
         }
         Ok(())
+    }
+
+    /// The plaintext of `value`, sealed under the data key `key_id` for `attribute` of the item
+    /// `key`.
+    pub(super) async fn open_value(
+        &self,
+        key: &Attrs,
+        attribute: &str,
+        key_id: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        let unsealable = |reason: String| StoreError::Unsealable {
+            key: sk_of(key),
+            attribute: attribute.to_owned(),
+            reason,
+        };
+        let Some(data_key) = self.data_key(key_id).await? else {
+            return Err(unsealable(format!("its data key {key_id} is not stored")));
+        };
+        data_key
+            .open(&aad(key, attribute), value)
+            .map_err(|e: OpenError| unsealable(e.to_string()))
     }
 }
 
