@@ -10,7 +10,6 @@ use crate::store::{AuthorizerStore, TicketSave, TicketStore};
 use crate::tokens::TokenManager;
 use crate::wechat::WeChatError;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use wxopen_models::events::ComponentEvent;
 use wxopen_models::notifications::{ComponentPushDetail, COMPONENT_PUSH};
@@ -118,7 +117,7 @@ impl Pushes {
             }
         }
         let canonical = serde_json::to_string(fields).expect("fields serialize");
-        let digest = &hex::encode(Sha256::digest(canonical.as_bytes()))[..16];
+        let digest = &secret_hash(&canonical)[..16];
         let detail = ComponentPushDetail {
             id: format!("{}:{info_type}:{create_time}:{digest}", self.crypto.appid()),
             component_appid: self.crypto.appid().clone(),
