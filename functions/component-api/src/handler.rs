@@ -8,7 +8,10 @@
 //! - `{"op": "oauth_url", "appid", "redirect_uri", "scope", "state"}` → `{"url"}`;
 //! - `{"op": "get_option" | "set_option", "authorizer_appid", "option_name", "option_value"?}`;
 //! - `{"op": "clear_quota", "appid"?}`: resets the daily API quotas of an authorizer, or of the
-//!   platform without `appid` (`clear_quota/v2`, for when WeChat answers 45009; 10 a month).
+//!   platform without `appid` (`clear_quota/v2`, for when WeChat answers 45009; 10 a month);
+//! - `{"op": "register_mini_program", "kind": "enterprise" | "personal" | "beta", "ext", ...the
+//!   kind's fields}` → `{"registration_id", "verification_url", "expires_at", "state", ...}`;
+//! - `{"op": "registration", "registration_id"}` → the registration's state.
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -20,6 +23,7 @@ use wxopen_lambda::request::{
 use wxopen_lambda::ApiError;
 use wxopen_models::api::{OptionName, OptionValue};
 use wxopen_models::calls::ApiCall;
+use wxopen_models::registration::{RegistrationDetails, RegistrationKind};
 
 #[derive(Deserialize)]
 struct Params {
@@ -33,6 +37,9 @@ struct Params {
     state: Option<String>,
     option_name: Option<String>,
     option_value: Option<Value>,
+    kind: Option<String>,
+    ext: Option<Value>,
+    registration_id: Option<String>,
     #[serde(flatten)]
     call: Option<ApiCall>,
 }
@@ -49,8 +56,57 @@ fn required(field: &'static str, value: Option<String>) -> Result<String, ApiErr
         })
 }
 
-async fn op(calls: &ComponentCalls, op: &str, p: Params) -> Result<Value, ApiError> {
+/// `register_mini_program`'s fields, checked in order: `ext`, `kind`, then the kind's own.
+fn registration_request(
+    p: &Params,
+    raw: &Value,
+) -> Result<(String, RegistrationDetails), ApiError> {
+    let ext = match &p.ext {
+        Some(Value::String(ext)) if !ext.trim().is_empty() => ext.clone(),
+        Some(Value::String(_)) | None => {
+            return Err(ApiError::bad_request(
+                "missing_ext",
+                "register_mini_program needs \"ext\": the platform's own id of the customer the Mini Program is registered for",
+            ))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_ext",
+                "ext must be a string: the platform's own id of the customer",
+            ))
+        }
+    };
+    let kind = required("kind", p.kind.clone())?;
+    if RegistrationKind::parse(&kind).is_none() {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            format!(
+                "kind {:?} is not one of enterprise, personal, beta",
+                kind.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
+    let details = RegistrationDetails::deserialize(raw).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_registration",
+            format!("a {kind} registration: {e} (enterprise: name, code, component_phone, code_type?, legal_persona_wechat?, legal_persona_name?; personal: idname, wxuser, component_phone?; beta: name, openid)"),
+        )
+    })?;
+    Ok((ext, details))
+}
+
+async fn op(calls: &ComponentCalls, op: &str, p: Params, raw: &Value) -> Result<Value, ApiError> {
     Ok(match op {
+        "register_mini_program" => {
+            let (ext, details) = registration_request(&p, raw)?;
+            let view = calls.registrations().register(&ext, &details).await?;
+            serde_json::to_value(view).expect("serializes")
+        }
+        "registration" => {
+            let id = required("registration_id", p.registration_id)?;
+            let view = calls.registrations().registration(&id).await?;
+            serde_json::to_value(view).expect("serializes")
+        }
         "jscode2session" => {
             let appid = required_appid("appid", p.appid)?;
             let session = calls
@@ -109,7 +165,7 @@ async fn op(calls: &ComponentCalls, op: &str, p: Params) -> Result<Value, ApiErr
             return Err(ApiError::bad_request(
                 "invalid_op",
                 format!(
-                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option, clear_quota (or omit op and pass a path)",
+                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option, clear_quota, register_mini_program, registration (or omit op and pass a path)",
                     other.chars().take(40).collect::<String>()
                 ),
             ))
@@ -126,9 +182,12 @@ pub async fn handle(calls: &ComponentCalls, req: Request) -> Result<Response<Bod
             "component-api",
             "{\"op\": \"jscode2session\", \"appid\": \"...\", \"js_code\": \"...\"} or {\"path\": \"/sns/...\"}",
         )?;
-        let mut params: Params = payload(&req)?;
+        let raw: Value = payload(&req)?;
+        let mut params = Params::deserialize(&raw).map_err(|e| {
+            ApiError::bad_request("invalid_payload", format!("the payload does not read: {e}"))
+        })?;
         match params.op.take() {
-            Some(name) => Ok(json(200, &op(calls, &name, params).await?)),
+            Some(name) => Ok(json(200, &op(calls, &name, params, &raw).await?)),
             None => {
                 let call = params.call.filter(|c| !c.path.is_empty()).ok_or_else(|| {
                     ApiError::bad_request(

@@ -45,4 +45,6 @@ pub async fn handle(pushes: &Pushes, req: Request) -> Result<Response<Body>, Api
 }
 
 #[cfg(test)]
+mod registration_tests;
+#[cfg(test)]
 mod tests;

@@ -113,6 +113,8 @@ impl From<ServiceError> for ApiError {
         let (status, code) = match &e {
             ServiceError::Invalid { code, .. } => (400, *code),
             ServiceError::Forbidden { code, .. } => (403, *code),
+            ServiceError::NotFound { code, .. } => (404, *code),
+            ServiceError::Conflict { code, .. } => (409, *code),
             ServiceError::NotConfigured { .. } => (500, "not_configured"),
             ServiceError::UnknownCursor(_) => (400, "invalid_cursor"),
             ServiceError::State(StateError::Missing) => (403, "missing_state"),

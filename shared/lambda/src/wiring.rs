@@ -9,12 +9,13 @@ use wxopen::msg_crypto::MsgCrypto;
 use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::seal::kms::KmsVault;
 use wxopen::services::{
-    Authorization, AuthorizerCalls, Authorizers, ComponentCalls, Exchanger, Messages, Notifier,
-    Pushes, ReconcileSettings, Refresher, StreamOrigin, CONCURRENT_EXCHANGE_WAIT,
+    Authorization, AuthorizerCalls, Authorizers, Completions, ComponentCalls, Exchanger, Messages,
+    Notifier, Pushes, ReconcileSettings, Refresher, Registrations, StreamOrigin,
+    CONCURRENT_EXCHANGE_WAIT,
 };
 use wxopen::store::{
-    AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, SealStore,
-    TicketStore, TokenStore,
+    AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, RegistrationStore,
+    SealStore, TicketStore, TokenStore,
 };
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatApi};
@@ -49,6 +50,7 @@ where
         + ReconcileStore
         + SealStore
         + OnceStore
+        + RegistrationStore
         + 'static,
 {
     /// The core on `store`, calling WeChat through `wechat`, with the given token timing,
@@ -126,12 +128,19 @@ where
     /// `events`: the message crypto added, publishing the other pushes to the bus.
     pub fn pushes(&self) -> Result<Arc<Pushes>, ConfigError> {
         let crypto = self.msg_crypto()?;
+        let exchanger = self.exchanger();
+        let completions = Completions::new(
+            self.api.component(),
+            (self.store.clone(), self.store.clone()),
+            exchanger.clone(),
+            self.publisher.clone(),
+        );
         Ok(Arc::new(Pushes::new(
             crypto,
             self.store.clone(),
             self.store.clone(),
-            (self.tokens.clone(), self.exchanger()),
-            self.publisher.clone(),
+            (self.tokens.clone(), exchanger),
+            (self.publisher.clone(), Arc::new(completions)),
         )))
     }
 
@@ -157,10 +166,13 @@ where
     /// `component-api`.
     pub fn component_calls(&self) -> Arc<ComponentCalls> {
         let once = self.store.clone();
+        let registrations =
+            Registrations::new(self.api.clone(), self.store.clone()).with_clock(self.clock.clone());
         Arc::new(ComponentCalls::new(
             self.api.clone(),
             self.tokens.clone(),
             once,
+            registrations,
         ))
     }
 

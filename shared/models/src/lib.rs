@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod permissions;
 pub mod pushes;
 pub mod records;
+pub mod registration;
 pub mod release_test;
 pub mod secret;
 pub mod xml_fields;

@@ -6,6 +6,7 @@ use crate::ids::{AuthorizerAppid, ComponentAppid};
 use crate::messages::AuthorizerMessage;
 use crate::permissions::PermissionId;
 use crate::records::HistoryKind;
+use crate::registration::RegistrationKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -76,6 +77,47 @@ pub struct ComponentPushDetail {
     /// Every field as WeChat sent it (nested elements as objects), without an authorization
     /// code or a token ([`crate::pushes::publishable`]).
     pub push: Map<String, Value>,
+}
+
+/// `detail-type` of a fast-registered Mini Program whose authorization is stored.
+pub const MINI_PROGRAM_REGISTERED: &str = "Mini Program Registered";
+/// `detail-type` of a fast registration WeChat refused or nobody completed.
+pub const MINI_PROGRAM_REGISTRATION_FAILED: &str = "Mini Program Registration Failed";
+
+/// `detail` of `Mini Program Registered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredDetail {
+    /// Stable across redelivery: the registration's id and its end.
+    pub id: String,
+    /// The platform.
+    pub component_appid: ComponentAppid,
+    /// The registration `component-api` answered.
+    pub registration_id: String,
+    /// The new Mini Program.
+    pub authorizer_appid: AuthorizerAppid,
+    /// `enterprise`, `personal` or `beta`.
+    pub kind: RegistrationKind,
+    /// The platform's customer the registration was made for.
+    pub ext: String,
+}
+
+/// `detail` of `Mini Program Registration Failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationFailedDetail {
+    /// Stable across redelivery: the registration's id and its end.
+    pub id: String,
+    /// The platform.
+    pub component_appid: ComponentAppid,
+    /// The registration `component-api` answered.
+    pub registration_id: String,
+    /// `enterprise`, `personal` or `beta`.
+    pub kind: RegistrationKind,
+    /// The platform's customer the registration was made for.
+    pub ext: String,
+    /// WeChat's status code (the push's `status`, or the errcode refusing the call).
+    pub status: i64,
+    /// What the status means, in words.
+    pub reason: String,
 }
 
 /// `detail` of `Authorizer Message`.

@@ -37,6 +37,22 @@ pub enum ServiceError {
         /// Why, and what to use instead.
         message: String,
     },
+    /// What the request names does not exist (or no longer does).
+    #[error("{message}")]
+    NotFound {
+        /// A snake_case code naming what is missing.
+        code: &'static str,
+        /// What was looked for and what to do.
+        message: String,
+    },
+    /// The request conflicts with what is stored: repeating it will not help.
+    #[error("{message}")]
+    Conflict {
+        /// A snake_case code naming the conflict.
+        code: &'static str,
+        /// What conflicts and what to do.
+        message: String,
+    },
     /// A listing cursor this service did not issue.
     #[error("cursor {0:?} was not issued by this service: pass the next_cursor of a previous page, or omit it to start at the beginning")]
     UnknownCursor(String),

@@ -57,7 +57,22 @@ pub struct FakeWeChat {
     pub sent: Mutex<Vec<(String, CustomTextMessage)>>,
     /// Quota resets asked for.
     pub quota_resets: Mutex<Vec<ClearQuotaRequest>>,
+    /// Calls sent through `call_raw`, in order: what WeChat received, but the token.
+    pub raw_sent: Mutex<Vec<RawSent>>,
     script: Mutex<HashMap<&'static str, VecDeque<Reply>>>,
+}
+
+/// A call `call_raw` received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSent {
+    /// The path.
+    pub path: String,
+    /// The query parameter the token was in.
+    pub token_param: &'static str,
+    /// The query, without the token.
+    pub query: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<serde_json::Value>,
 }
 
 impl FakeWeChat {
@@ -283,9 +298,33 @@ impl WeChatApi for FakeWeChat {
 
     async fn call_raw(&self, req: &RawRequest<'_>) -> Result<RawResponse, WeChatError> {
         // A token told to be refused answers 40001 in the body, as WeChat does.
-        let body = match self.called("call_raw", Some(req.token)) {
-            Err(_) => serde_json::json!({"errcode": 40001, "errmsg": "invalid credential"}),
-            Ok(_) => serde_json::json!({
+        let called = self.called("call_raw", Some(req.token));
+        self.raw_sent.lock().unwrap().push(RawSent {
+            path: req.call.path.clone(),
+            token_param: req.token_param,
+            query: req.call.query.clone(),
+            body: req
+                .call
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok()),
+        });
+        let scripted = match called {
+            Ok(_) => self
+                .script
+                .lock()
+                .unwrap()
+                .get_mut("call_raw")
+                .and_then(VecDeque::pop_front),
+            Err(_) => None,
+        };
+        let body = match (called, scripted) {
+            (Err(_), _) => serde_json::json!({"errcode": 40001, "errmsg": "invalid credential"}),
+            (Ok(_), Some(Reply::Json(body))) => body,
+            (Ok(_), Some(Reply::Errcode(errcode))) => {
+                serde_json::json!({"errcode": errcode, "errmsg": "scripted"})
+            }
+            (Ok(_), None) => serde_json::json!({
                 "errcode": 0, "errmsg": "ok", "token": req.token_param,
                 "sent_with": req.token.expose(), "path": req.call.path,
                 "echo": req.call.body.as_deref().and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok()),

@@ -170,3 +170,159 @@ async fn login_and_oauth_for_a_revoked_or_unknown_account_are_refused_with_nothi
     }
     assert_eq!(p.wechat.count("call_raw"), 0, "nothing reached WeChat");
 }
+
+fn acme(ext: &str) -> Value {
+    json!({"op": "register_mini_program", "kind": "enterprise", "ext": ext, "name": "Acme Tea",
+           "code": "91440300MA5EXAMPLE", "legal_persona_wechat": "acme_boss",
+           "legal_persona_name": "Li Lei", "component_phone": "0755-12345678"})
+}
+
+fn wechat_answers_a_task(p: &Platform, taskid: &str) {
+    p.wechat.script(
+        "call_raw",
+        [wxopen::testing::Reply::Json(
+            json!({"errcode": 0, "errmsg": "ok",
+            "taskid": taskid, "authorize_url": format!("https://wx.example/verify?task={taskid}")}),
+        )],
+    );
+}
+
+#[tokio::test]
+async fn a_registration_is_stored_then_sent_once_with_the_new_version_flow() {
+    let p = Platform::new().with_ticket().await;
+    wechat_answers_a_task(&p, "task-1");
+    let answer = invoke(&p, acme("customer-7")).await.unwrap();
+    assert_eq!(answer["state"], "waiting");
+    assert_eq!(answer["ext"], "customer-7");
+    assert_eq!(
+        answer["verification_url"],
+        "https://wx.example/verify?task=task-1"
+    );
+    let expires_in = answer["expires_at"].as_i64().unwrap() - wxopen::clock::now_secs();
+    assert!((86_390..=86_400).contains(&expires_in), "{expires_in}");
+    let sent = p.wechat.raw_sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/wxa/component/fastregisterenterpriseweapp");
+    assert_eq!(sent[0].token_param, "component_access_token");
+    assert_eq!(
+        sent[0].query,
+        vec![("action".to_owned(), "create".to_owned())]
+    );
+    let body = sent[0].body.clone().unwrap();
+    assert_eq!(body["new_version"], true);
+    assert_eq!(
+        (body["name"].as_str(), body["code"].as_str()),
+        (Some("Acme Tea"), Some("91440300MA5EXAMPLE"))
+    );
+    assert!(
+        body.get("ext").is_none() && body.get("kind").is_none() && body.get("op").is_none(),
+        "{body}"
+    );
+
+    // Asked again (a retried invocation): the same registration, nothing sent.
+    let again = invoke(&p, acme("customer-7")).await.unwrap();
+    assert_eq!(again["registration_id"], answer["registration_id"]);
+    assert_eq!(p.wechat.count("call_raw"), 1);
+    let status = invoke(
+        &p,
+        json!({"op": "registration", "registration_id": answer["registration_id"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, answer);
+}
+
+#[tokio::test]
+async fn a_beta_registration_sends_the_component_token_as_access_token() {
+    let p = Platform::new().with_ticket().await;
+    p.wechat.script(
+        "call_raw",
+        [wxopen::testing::Reply::Json(
+            json!({"errcode": 0, "unique_id": "u-1", "authorize_url": "https://wx.example/beta"}),
+        )],
+    );
+    let answer = invoke(
+        &p,
+        json!({"op": "register_mini_program", "kind": "beta", "ext": "customer-9", "name": "Tea Trial", "openid": "o-fan"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (answer["kind"].as_str(), answer["state"].as_str()),
+        (Some("beta"), Some("waiting"))
+    );
+    let sent = p.wechat.raw_sent.lock().unwrap().clone();
+    assert_eq!(sent[0].path, "/wxa/component/fastregisterbetaweapp");
+    assert_eq!(sent[0].token_param, "access_token");
+    assert_eq!(
+        sent[0].body,
+        Some(json!({"name": "Tea Trial", "openid": "o-fan"}))
+    );
+}
+
+#[tokio::test]
+async fn a_registration_wechat_refuses_fails_and_frees_its_details_for_another_try() {
+    let p = Platform::new().with_ticket().await;
+    p.wechat
+        .script("call_raw", [wxopen::testing::Reply::Errcode(89249)]);
+    let err = invoke(&p, acme("customer-7")).await.unwrap_err();
+    assert_eq!(err.status, 502);
+    assert_eq!(err.wechat_errcode, Some(89249));
+    wechat_answers_a_task(&p, "task-2");
+    let retried = invoke(&p, acme("customer-7")).await.unwrap();
+    assert_eq!(
+        retried["verification_url"],
+        "https://wx.example/verify?task=task-2"
+    );
+    assert_eq!(p.wechat.count("call_raw"), 2);
+}
+
+#[tokio::test]
+async fn hostile_registrations_are_refused_by_name_with_nothing_stored_or_sent() {
+    let p = Platform::new().with_ticket().await;
+    let cases = [
+        (
+            json!({"op": "register_mini_program", "kind": "beta", "name": "T", "openid": "o"}),
+            "missing_ext",
+        ),
+        (
+            json!({"op": "register_mini_program", "kind": "beta", "ext": 7, "name": "T", "openid": "o"}),
+            "invalid_ext",
+        ),
+        (
+            json!({"op": "register_mini_program", "kind": "franchise", "ext": "c"}),
+            "invalid_kind",
+        ),
+        (
+            json!({"op": "register_mini_program", "ext": "c"}),
+            "missing_kind",
+        ),
+        (
+            json!({"op": "register_mini_program", "kind": "beta", "ext": "c", "name": "T"}),
+            "invalid_registration",
+        ),
+        (
+            json!({"op": "register_mini_program", "kind": "enterprise", "ext": "c", "name": "Acme",
+                "code": "123", "component_phone": "1"}),
+            "invalid_registration",
+        ),
+        (
+            json!({"op": "register_mini_program", "kind": "beta", "ext": "c".repeat(300), "name": "T", "openid": "o"}),
+            "invalid_ext",
+        ),
+        (
+            json!({"op": "registration", "registration_id": "reg-nobody"}),
+            "unknown_registration",
+        ),
+        (
+            json!({"path": "/wxa/component/fastregisterbetaweapp", "body": {"name": "T", "openid": "o"}}),
+            "registration_endpoint",
+        ),
+    ];
+    for (payload, code) in cases {
+        let err = invoke(&p, payload.clone()).await.unwrap_err();
+        assert_eq!(err.code, code, "{payload}");
+    }
+    assert_eq!(p.wechat.count("call_raw"), 0);
+    assert!(p.wechat.raw_sent.lock().unwrap().is_empty());
+}

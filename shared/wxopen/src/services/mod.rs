@@ -13,6 +13,8 @@
 //! | [`Notifier`] | `notifier` | event publisher |
 //! | [`AuthorizerCalls`] | `authorizer-api` | component API (tokens, WeChat client) |
 //! | [`ComponentCalls`] | `component-api` | component API (tokens, WeChat client) |
+//! | [`Registrations`] | `component-api` | component API, registration store |
+//! | [`Completions`] | `events` (within [`Pushes`]) | registration and authorizer stores, exchanger, event publisher |
 
 mod api_calls;
 mod authorization;
@@ -23,6 +25,7 @@ mod notifier;
 mod pushes;
 mod reconcile;
 mod refresh;
+mod registrations;
 mod views;
 
 pub use api_calls::{AuthorizerCalls, ComponentCalls, OAUTH_AUTHORIZE_URL};
@@ -37,6 +40,10 @@ pub use notifier::{change_event, change_id, Notifier, StreamItem, StreamOrigin};
 pub use pushes::{PushOutcome, Pushes};
 pub use reconcile::{ReconcileOutcome, ReconcileReport, ReconcileSettings};
 pub use refresh::{Job, RefreshReport, Refresher, REFRESHER_MARGIN};
+pub use registrations::{
+    keys as registration_keys, Completions, RegistrationView, Registrations, REGISTRATION_KEPT,
+    REGISTRATION_WINDOW,
+};
 pub use views::{permission_views, AuthorizerView, InfoSource, PermissionView, TokenGrant};
 
 pub use crate::error::ServiceError;

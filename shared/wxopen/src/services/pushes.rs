@@ -2,6 +2,7 @@
 //! short match on what WeChat says happened.
 
 use super::exchange::secret_hash;
+use super::registrations::Completions;
 use super::{Exchanger, ServiceError};
 use crate::clock::Timestamp;
 use crate::msg_crypto::{MsgCrypto, PushError, SignedPush};
@@ -13,7 +14,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 use wxopen_models::events::ComponentEvent;
 use wxopen_models::notifications::{ComponentPushDetail, COMPONENT_PUSH};
-use wxopen_models::pushes::{publishable, ComponentPush, Registration};
+use wxopen_models::pushes::{publishable, ComponentPush};
 use wxopen_models::records::AuthorizerRecord;
 use wxopen_models::AuthorizerAppid;
 
@@ -44,18 +45,19 @@ pub struct Pushes {
     tokens: Arc<TokenManager>,
     exchanger: Arc<Exchanger>,
     publisher: Arc<dyn EventPublisher>,
+    completions: Arc<Completions>,
 }
 
 impl Pushes {
     /// The use case with the platform's message crypto, the ticket and authorizer stores, the
-    /// token manager (a revoked account's token is forgotten), the exchanger and where the
-    /// other pushes are published.
+    /// token manager (a revoked account's token is forgotten), the exchanger, where the other
+    /// pushes are published, and what completes registrations.
     pub fn new(
         crypto: MsgCrypto,
         tickets: Arc<dyn TicketStore>,
         authorizers: Arc<dyn AuthorizerStore>,
         (tokens, exchanger): (Arc<TokenManager>, Arc<Exchanger>),
-        publisher: Arc<dyn EventPublisher>,
+        (publisher, completions): (Arc<dyn EventPublisher>, Arc<Completions>),
     ) -> Self {
         Self {
             crypto,
@@ -64,34 +66,7 @@ impl Pushes {
             tokens,
             exchanger,
             publisher,
-        }
-    }
-
-    /// A fast registration that succeeded carries the new Mini Program's authorization code:
-    /// it is exchanged (once, however often the push or an `authorized` push for the same
-    /// account arrives: the exchange claims the code) and the account stored. No stored
-    /// registration binds it to a customer yet, so it is stored without `ext`, as the log says.
-    async fn store_registered(
-        &self,
-        registration: &Registration,
-        create_time: i64,
-    ) -> Result<(), ServiceError> {
-        let (Some(0), Some(code)) = (registration.status, &registration.auth_code) else {
-            return Ok(());
-        };
-        let at = Timestamp::from_secs(create_time);
-        match self.exchanger.exchange(code, at, None).await {
-            Ok(record) => {
-                tracing::info!(authorizer = %record.authorizer_appid, "a fast-registered Mini Program authorized; no registration of this platform binds it to a customer");
-                Ok(())
-            }
-            Err(ServiceError::WeChat(
-                WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired,
-            )) => {
-                tracing::info!("the registration's authorization code was already used or expired");
-                Ok(())
-            }
-            Err(other) => Err(other),
+            completions,
         }
     }
 
@@ -109,7 +84,10 @@ impl Pushes {
                 tracing::info!(info_type, "a push of a type not modelled: published whole")
             }
             Ok(ComponentPush::FastRegister(registration)) => {
-                self.store_registered(&registration, create_time).await?
+                (self.completions.on_push(&registration, false, create_time)).await?
+            }
+            Ok(ComponentPush::FastRegisterBeta(registration)) => {
+                (self.completions.on_push(&registration, true, create_time)).await?
             }
             Ok(_) => {}
             Err(e) => {
@@ -164,12 +142,23 @@ impl Pushes {
                     }
                     None => None,
                 };
+                // A registration whose push named this account before its authorization.
+                let registration = match ext {
+                    Some(_) => None,
+                    None => self.completions.waiting_for(&e.authorizer_appid).await?,
+                };
+                let ext = ext.or_else(|| registration.as_ref().map(|r| r.ext.clone()));
                 match self
                     .exchanger
                     .exchange(&e.authorization_code, at, ext.as_deref())
                     .await
                 {
-                    Ok(record) => Ok(PushOutcome::Authorized(record)),
+                    Ok(record) => {
+                        if let Some(registration) = &registration {
+                            self.completions.authorized(registration, &record).await?;
+                        }
+                        Ok(PushOutcome::Authorized(record))
+                    }
                     Err(ServiceError::WeChat(
                         WeChatError::AuthCodeInvalid | WeChatError::AuthCodeExpired,
                     )) => {

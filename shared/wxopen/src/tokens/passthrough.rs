@@ -36,6 +36,17 @@ impl ComponentApi {
             .await
     }
 
+    /// `call` as the platform, its `component_access_token` in the query parameter
+    /// `token_param` (the beta registration takes it as `access_token`).
+    pub async fn call_with_component_token(
+        &self,
+        call: &CheckedCall,
+        token_param: &'static str,
+    ) -> Result<RawResponse, ServiceError> {
+        self.call_raw(&TokenKey::Component, call, token_param, &[])
+            .await
+    }
+
     /// `call` with `key`'s token in the query parameter `token_param`.
     async fn call_raw(
         &self,

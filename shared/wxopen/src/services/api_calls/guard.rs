@@ -43,6 +43,16 @@ pub(super) fn refuse_credential_endpoint(path: &str, proxy: Proxy) -> Result<(),
             message: format!("{name} is not forwarded: it hands out or spends the platform's credentials; {instead}"),
         });
     }
+    // A registration sent past the typed operation would be bound to no customer.
+    if segments
+        .last()
+        .is_some_and(|s| s.starts_with("fastregister"))
+    {
+        return Err(ServiceError::Forbidden {
+            code: "registration_endpoint",
+            message: "fast registrations are not forwarded: use component-api's {\"op\": \"register_mini_program\", \"kind\", \"ext\", ...}, which stores the registration first so the new Mini Program is bound to ext".into(),
+        });
+    }
     if proxy == Proxy::Authorizer && segments.starts_with(&["cgi-bin", "component"]) {
         return Err(ServiceError::Forbidden {
             code: "component_endpoint",

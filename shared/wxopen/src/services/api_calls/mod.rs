@@ -6,7 +6,7 @@
 mod guard;
 mod quota;
 
-use super::ServiceError;
+use super::{Registrations, ServiceError};
 use crate::clock::Timestamp;
 use crate::store::OnceStore;
 use crate::tokens::{ComponentApi, TokenManager};
@@ -114,6 +114,7 @@ pub struct ComponentCalls {
     api: ComponentApi,
     tokens: Arc<TokenManager>,
     once: Arc<dyn OnceStore>,
+    registrations: Registrations,
 }
 
 /// The component's web APIs (`/sns/...`) take `component_appid` in the query.
@@ -123,9 +124,24 @@ fn takes_component_appid_in_query(path: &str) -> bool {
 
 impl ComponentCalls {
     /// Calls through `api`; quota resets through `tokens` (they use the platform's secret),
-    /// within the budget kept in `once`.
-    pub fn new(api: ComponentApi, tokens: Arc<TokenManager>, once: Arc<dyn OnceStore>) -> Self {
-        Self { api, tokens, once }
+    /// within the budget kept in `once`; Mini Programs registered through `registrations`.
+    pub fn new(
+        api: ComponentApi,
+        tokens: Arc<TokenManager>,
+        once: Arc<dyn OnceStore>,
+        registrations: Registrations,
+    ) -> Self {
+        Self {
+            api,
+            tokens,
+            once,
+            registrations,
+        }
+    }
+
+    /// Registering Mini Programs for the platform's customers.
+    pub fn registrations(&self) -> &Registrations {
+        &self.registrations
     }
 
     fn component(&self) -> ComponentAppid {

@@ -73,7 +73,7 @@ async fn a_hostile_call_is_refused_by_name_and_nothing_is_sent() {
 async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_by_name() {
     let w = World::new().await;
     let i = w.instance();
-    let component = ComponentCalls::new(i.api.clone(), i.tokens.clone(), i.store.clone());
+    let component = i.component_calls();
     let answer = component
         .call(&call(serde_json::json!({"path": "/cgi-bin/component/api_get_authorizer_option", "body": {"authorizer_appid": "wx1", "option_name": "voice_recognize"}})))
         .await
@@ -119,7 +119,7 @@ async fn component_calls_carry_the_component_token_and_unknown_authorizers_fail_
 async fn a_quota_reset_sends_the_platforms_secret_without_a_token_and_only_once() {
     let w = World::new().await;
     let i = w.instance();
-    let calls = ComponentCalls::new(i.api.clone(), i.tokens.clone(), i.store.clone());
+    let calls = i.component_calls();
     calls.clear_quota(Some(&appid("wxoa"))).await.unwrap();
     calls.clear_quota(None).await.unwrap();
     let resets = w.wechat.quota_resets.lock().unwrap().clone();
@@ -141,7 +141,7 @@ async fn a_quota_reset_sends_the_platforms_secret_without_a_token_and_only_once(
     );
     // Four more for the same account the same day, from another instance: refused, none sent.
     let other = w.instance();
-    let calls = ComponentCalls::new(other.api.clone(), other.tokens.clone(), other.store.clone());
+    let calls = other.component_calls();
     for _ in 0..4 {
         let err = calls.clear_quota(Some(&appid("wxoa"))).await.unwrap_err();
         assert!(

@@ -89,6 +89,19 @@ struct Instance {
     tokens: Arc<TokenManager>,
 }
 
+impl Instance {
+    /// `component-api`'s use case over this container.
+    fn component_calls(&self) -> ComponentCalls {
+        let registrations = Registrations::new(self.api.clone(), self.store.clone());
+        ComponentCalls::new(
+            self.api.clone(),
+            self.tokens.clone(),
+            self.store.clone(),
+            registrations,
+        )
+    }
+}
+
 impl World {
     async fn new() -> Self {
         let w = Self::without_ticket();
@@ -186,7 +199,15 @@ impl World {
                 store.clone(),
                 store.clone(),
                 (tokens.clone(), exchanger.clone()),
-                Arc::new(self.publisher.clone()),
+                (
+                    Arc::new(self.publisher.clone()),
+                    Arc::new(Completions::new(
+                        component(),
+                        (store.clone(), store.clone()),
+                        exchanger.clone(),
+                        Arc::new(self.publisher.clone()),
+                    )),
+                ),
             ),
             messages: Messages::new(
                 crypto.clone(),

@@ -5,10 +5,12 @@
 
 mod authorizers;
 mod once;
+mod registrations;
 mod tokens;
 
 pub use authorizers::*;
 pub use once::*;
+pub use registrations::*;
 pub use tokens::*;
 
 use crate::clock::Timestamp;
@@ -26,6 +28,7 @@ pub trait Store:
     + HistoryReader
     + ReconcileStore
     + OnceStore
+    + RegistrationStore
 {
 }
 
@@ -167,6 +170,9 @@ macro_rules! store_behaviour_suite {
             one_ticket_request_is_claimed_per_interval,
             the_binding_is_stored_with_the_record_and_its_history,
             a_use_is_first_once_until_its_record_expires,
+            a_registration_holds_its_identity_only_while_it_waits,
+            a_registration_is_found_by_its_keys_and_ends_once,
+            an_authorizer_is_bound_to_its_ext_once,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -10,6 +10,8 @@
 //! | ext of a started authorization | `component#<component>`  | `preauth#<sha256 of pre-auth code>` (TTL) |
 //! | ticket request       | `component#<component>`            | `ticket_request` (TTL) |
 //! | data key             | `component#<component>`            | `data_key#<13-digit ms>` |
+//! | registration         | `component#<component>`            | `registration#<id>` (TTL) |
+//! | registration key     | `component#<component>`            | `regkey#<hash or id>` (TTL), naming its registration |
 //!
 //! `refresh_token`, `access_token` and `ticket` are sealed ([`sealing`]) on every write and
 //! opened on every read, here in the adapter: the ports and the services see plaintext.
@@ -20,6 +22,7 @@ mod expr;
 mod items;
 mod once;
 mod reconcile;
+mod registrations;
 mod reseal;
 pub mod sealing;
 pub mod stream;

@@ -71,6 +71,32 @@ impl AuthorizerStore for MemoryStore {
         }))
     }
 
+    async fn bind_ext(
+        &self,
+        appid: &AuthorizerAppid,
+        ext: &str,
+        at: Timestamp,
+    ) -> Result<Option<AuthorizerRecord>, StoreError> {
+        Ok(self.with(|c| {
+            let existing = c.authorizers.get_mut(appid)?;
+            if existing.record.ext.is_some() {
+                return Some(existing.record.clone());
+            }
+            existing.record.ext = Some(ext.to_owned());
+            existing.record.version += 1;
+            existing.record.updated_at = at.secs();
+            let record = existing.record.clone();
+            c.record_history(
+                appid,
+                HistoryKind::Authorized,
+                &record.permission_ids,
+                Some(ext),
+                at,
+            );
+            Some(record)
+        }))
+    }
+
     async fn recover_refresh_token(
         &self,
         wanted: &Recovery<'_>,

@@ -5,6 +5,7 @@
 mod authorizers;
 mod once;
 mod reconcile;
+mod registrations;
 mod tokens;
 
 use super::rules::{
@@ -34,6 +35,8 @@ struct Component {
     reconcile: (ReconcileProgress, Option<Lease>),
     /// First uses, until when they are kept.
     once: HashMap<(OnceKind, String), Timestamp>,
+    /// Registrations by id, and the keys that find them.
+    registrations: (HashMap<String, StoredRegistration>, HashMap<String, String>),
 }
 
 impl Component {

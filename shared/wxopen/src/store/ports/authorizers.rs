@@ -145,6 +145,17 @@ pub trait AuthorizerStore: Send + Sync {
         snapshot: &InfoSnapshot,
     ) -> Result<(), StoreError>;
 
+    /// Binds `ext` to a stored authorizer that has none (a registration matched after the
+    /// account's authorization was stored), with an `authorized` history item carrying it, so
+    /// the account is published again, as `Authorizer Authorized` with its `ext`. A record that
+    /// has an `ext` keeps it. `None` when the authorizer is not stored.
+    async fn bind_ext(
+        &self,
+        appid: &AuthorizerAppid,
+        ext: &str,
+        now: Timestamp,
+    ) -> Result<Option<AuthorizerRecord>, StoreError>;
+
     /// The authorizer a code (by hash) was exchanged for, while the record lasts.
     async fn exchanged_code(&self, code_hash: &str) -> Result<Option<AuthorizerAppid>, StoreError>;
 
