@@ -48,6 +48,9 @@ const FAULT_ENDPOINTS: &[&str] = &[
     "wxa/getwxacode",
     "sns/component/jscode2session",
     "sns/oauth2/component/access_token",
+    "fastregisterenterpriseweapp",
+    "fastregisterpersonalweapp",
+    "fastregisterbetaweapp",
 ];
 
 /// Why a fault cannot be queued: one that would never fire is refused, not kept silently.

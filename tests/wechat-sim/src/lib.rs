@@ -1,6 +1,7 @@
 //! A stateful loopback stand-in for WeChat: the component APIs this project calls, the
 //! authorization page, encrypted pushes to the platform's event URL, the customer-service
-//! message API, WeChat's full-network release test against the message URL, and an admin API
+//! message API, fast registration of Mini Programs, WeChat's full-network release test against
+//! the message URL, and an admin API
 //! (`/_sim/...`) for faults and counters. Protocol errors are WeChat's own `errcode/errmsg`.
 
 pub mod account_api;
@@ -9,6 +10,7 @@ mod admin;
 mod api;
 mod page;
 pub mod push;
+pub mod registration;
 pub mod release;
 pub mod state;
 
@@ -54,6 +56,18 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/wxa/getwxacode", post(account_api::getwxacode))
         .route(
+            "/wxa/component/fastregisterenterpriseweapp",
+            post(registration::enterprise),
+        )
+        .route(
+            "/wxa/component/fastregisterpersonalweapp",
+            post(registration::personal),
+        )
+        .route(
+            "/wxa/component/fastregisterbetaweapp",
+            post(registration::beta),
+        )
+        .route(
             "/wxa/{*rest}",
             get(account_api::echo).post(account_api::echo),
         )
@@ -82,6 +96,8 @@ pub fn router(state: Shared) -> Router {
             post(admin::push_updateauthorized),
         )
         .route("/_sim/sent", get(admin::sent))
+        .route("/_sim/registrations", get(registration::list))
+        .route("/_sim/registrations/complete", post(registration::complete))
         .route("/_sim/release-test", post(release::release_test))
         .with_state(state)
 }
