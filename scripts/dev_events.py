@@ -105,8 +105,10 @@ def main():
         for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
             event = json.loads(message["Body"])
             detail = event.get("detail", {})
-            what = detail.get("change") or detail.get("event") or detail.get("msg_type")
-            print(f"[event] {event.get('detail-type')}: {detail.get('authorizer_appid')} {what} (id {detail.get('id')})", flush=True)
+            subject = detail.get("authorizer_appid") or detail.get("registration_id") or detail.get("info_type")
+            what = detail.get("change") or detail.get("event") or detail.get("msg_type") or detail.get("reason") or ""
+            customer = f" for {detail['ext']}" if detail.get("ext") else ""
+            print(f"[event] {event.get('detail-type')}: {subject} {what}{customer} (id {detail.get('id')})", flush=True)
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
