@@ -326,3 +326,22 @@ async fn hostile_registrations_are_refused_by_name_with_nothing_stored_or_sent()
     assert_eq!(p.wechat.count("call_raw"), 0);
     assert!(p.wechat.raw_sent.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_registration_nobody_completes_expires_after_wechats_24_hours_and_frees_its_details() {
+    let p = Platform::new().with_ticket().await;
+    wechat_answers_a_task(&p, "task-1");
+    let answer = invoke(&p, acme("customer-7")).await.unwrap();
+    let id = answer["registration_id"].clone();
+    p.clock.advance(std::time::Duration::from_secs(23 * 3600));
+    let waiting = invoke(&p, json!({"op": "registration", "registration_id": id})).await;
+    assert_eq!(waiting.unwrap()["state"], "waiting");
+    p.clock.advance(std::time::Duration::from_secs(3600));
+    let expired = invoke(&p, json!({"op": "registration", "registration_id": id})).await;
+    assert_eq!(expired.unwrap()["state"], "expired");
+    // The same details may be registered again: WeChat is asked once more.
+    wechat_answers_a_task(&p, "task-2");
+    let again = invoke(&p, acme("customer-7")).await.unwrap();
+    assert_ne!(again["registration_id"], id);
+    assert_eq!(p.wechat.count("call_raw"), 2);
+}

@@ -311,3 +311,35 @@ async fn a_forged_registration_push_completes_nothing() {
     assert!(p.bus.published().is_empty());
     assert_eq!(state(&p, &id).await["state"], "waiting");
 }
+
+#[tokio::test]
+async fn a_registration_event_the_bus_refuses_leaves_the_push_for_wechat_to_deliver_again() {
+    let p = Platform::new().with_ticket().await;
+    let id = acme(&p).await;
+    p.bus.refuse_matching(Some("registration_id"));
+    let push = registration_push(
+        "notify_third_fasteregister",
+        &[
+            ("appid", "wxretried"),
+            ("status", "0"),
+            ("auth_code", "code-wxretried"),
+        ],
+        &[("taskid", "task-1")],
+    );
+    let (query, body) = p.sealed_push(&push);
+    let pairs: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let req = http_event("POST", "/wechat/events", &pairs, &[], Some(&body));
+    let refused = handle(&p.core.pushes().unwrap(), req).await.unwrap();
+    assert_eq!(error_of(&refused), (503, json!("publish_failed")));
+    assert!(published(&p, "Mini Program Registered").is_empty());
+    // WeChat delivers it again once the bus accepts: published, the code still exchanged once.
+    p.bus.refuse_matching(None);
+    assert_eq!(deliver(&p, &push).await, "success");
+    let registered = published(&p, "Mini Program Registered");
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0]["registration_id"], id.as_str());
+    assert_eq!(p.wechat.count("api_query_auth"), 1);
+}
