@@ -158,6 +158,19 @@ impl Stack {
         assert_eq!(resp.status(), 204);
     }
 
+    /// GET `url` and its JSON answer.
+    pub async fn get_json(&self, url: &str) -> Value {
+        let resp = self.http.get(url).send().await.unwrap();
+        resp.json().await.unwrap()
+    }
+
+    /// POST `body` as JSON to `url`: the status and the JSON answer.
+    pub async fn post_json(&self, url: &str, body: &Value) -> (u16, Value) {
+        let resp = self.http.post(url).json(body).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
     /// Calls the simulator answered on `endpoint`.
     pub async fn calls(&self, endpoint: &str) -> u64 {
         let calls = self.sim.state.lock().unwrap().calls();

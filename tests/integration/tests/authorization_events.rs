@@ -34,16 +34,9 @@ async fn authorize_update_revoke(bus: &Bus) -> (integration_tests::stack::Stack,
             json!({"authorizer_appid": OFFICIAL_ACCOUNT_APPID}),
         ),
     ] {
-        let resp: Value = s
-            .http
-            .post(format!("{}/_sim/push/{path}", s.sim.base_url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, resp) = s
+            .post_json(&format!("{}/_sim/push/{path}", s.sim.base_url), &body)
+            .await;
         assert_eq!(resp["delivered"], true, "{path}: {resp}");
     }
     let table = s.env_store.table().to_owned();

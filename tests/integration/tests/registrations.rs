@@ -18,29 +18,17 @@ async fn component_api(s: &Stack, payload: Value) -> Result<Value, wxopen_lambda
 }
 
 async fn sim_registrations(s: &Stack) -> Vec<Value> {
-    let list: Value = s
-        .http
-        .get(format!("{}/_sim/registrations", s.sim.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = s
+        .get_json(&format!("{}/_sim/registrations", s.sim.base_url))
+        .await;
     list.as_array().unwrap().clone()
 }
 
 /// The person finishes (or WeChat fails) registration `id` at the simulator.
 async fn complete(s: &Stack, body: Value) -> Value {
-    let resp = s
-        .http
-        .post(format!("{}/_sim/registrations/complete", s.sim.base_url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let answer: Value = resp.json().await.unwrap();
+    let url = format!("{}/_sim/registrations/complete", s.sim.base_url);
+    let (status, answer) = s.post_json(&url, &body).await;
+    assert_eq!(status, 200, "{answer}");
     let delivered = answer["delivered"].as_array().unwrap();
     assert!(delivered.iter().all(|d| d == true), "{answer}");
     answer

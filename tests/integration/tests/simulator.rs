@@ -26,15 +26,9 @@ async fn both_accounts_authorize_through_the_simulated_page_and_are_served() {
             page.contains("Authorization complete") && page.contains(appid),
             "{page}"
         );
-        let info: Value = s
-            .http
-            .get(format!("{}/authorizers/{appid}", s.gateway.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info = s
+            .get_json(&format!("{}/authorizers/{appid}", s.gateway.base_url))
+            .await;
         assert_eq!(
             (info["account_kind"].clone(), info["permission_ids"].clone()),
             (json!(kind), permissions)

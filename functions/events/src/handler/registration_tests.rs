@@ -2,6 +2,7 @@
 //! memory store: started as `component-api` starts them, then WeChat's pushes in every order.
 
 use super::handle;
+use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use wxopen::store::{AuthorizerStore, HistoryReader};
 use wxopen::testing::Reply;
@@ -26,16 +27,20 @@ async fn acme(p: &Platform) -> String {
     register(p, "customer-7", details, answer).await
 }
 
-/// `xml` delivered to the event URL, sealed as WeChat seals it: the answer's text.
-async fn deliver(p: &Platform, xml: &str) -> String {
-    let (query, body) = p.sealed_push(xml);
+/// A push with its query's pairs and body, posted to the event URL.
+async fn post(p: &Platform, query: &[(String, String)], body: &str) -> Response<Body> {
     let pairs: Vec<(&str, &str)> = query
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let req = http_event("POST", "/wechat/events", &pairs, &[], Some(&body));
-    let resp = handle(&p.core.pushes().unwrap(), req).await.unwrap();
-    body_text(&resp)
+    let req = http_event("POST", "/wechat/events", &pairs, &[], Some(body));
+    handle(&p.core.pushes().unwrap(), req).await.unwrap()
+}
+
+/// `xml` delivered to the event URL, sealed as WeChat seals it: the answer's text.
+async fn deliver(p: &Platform, xml: &str) -> String {
+    let (query, body) = p.sealed_push(xml);
+    body_text(&post(p, &query, &body).await)
 }
 
 /// A registration push with its top-level fields and `info`.
@@ -45,6 +50,18 @@ fn registration_push(info_type: &str, fields: &[(&str, &str)], info: &[(&str, &s
         .map(|(k, v)| format!("<{k}><![CDATA[{v}]]></{k}>"))
         .collect();
     push_xml(info_type, fields).replace("</xml>", &format!("<info>{info}</info></xml>"))
+}
+
+/// A successful `notify_third_fasteregister` for `appid`, its code `code-<appid>`.
+fn registered_push(appid: &str, info: &[(&str, &str)]) -> String {
+    let code = format!("code-{appid}");
+    let fields = [
+        ("appid", appid),
+        ("status", "0"),
+        ("auth_code", code.as_str()),
+        ("msg", "OK"),
+    ];
+    registration_push("notify_third_fasteregister", &fields, info)
 }
 
 fn authorized_push(appid: &str, code: &str) -> String {
@@ -84,14 +101,8 @@ async fn state(p: &Platform, id: &str) -> Value {
 async fn the_registration_push_binds_the_new_account_to_its_ext_and_its_code_is_exchanged_once() {
     let p = Platform::new().with_ticket().await;
     let id = acme(&p).await;
-    let push = registration_push(
-        "notify_third_fasteregister",
-        &[
-            ("appid", "wxnewmini"),
-            ("status", "0"),
-            ("auth_code", "code-wxnewmini"),
-            ("msg", "OK"),
-        ],
+    let push = registered_push(
+        "wxnewmini",
         &[
             ("name", "Acme Tea"),
             ("code", "91440300MA5EXAMPLE"),
@@ -156,15 +167,7 @@ async fn an_authorized_push_before_the_registration_push_is_bound_when_the_regis
         vec![(HistoryKind::Authorized, None)]
     );
     // New-version flows may echo only the task id.
-    let push = registration_push(
-        "notify_third_fasteregister",
-        &[
-            ("appid", "wxearly"),
-            ("status", "0"),
-            ("auth_code", "code-wxearly"),
-        ],
-        &[("taskid", "task-1")],
-    );
+    let push = registered_push("wxearly", &[("taskid", "task-1")]);
     assert_eq!(deliver(&p, &push).await, "success");
     assert_eq!(p.wechat.count("api_query_auth"), 1);
     assert_eq!(
@@ -285,27 +288,14 @@ async fn a_beta_registration_binds_its_ext_whichever_push_comes_first() {
 async fn a_forged_registration_push_completes_nothing() {
     let p = Platform::new().with_ticket().await;
     let id = acme(&p).await;
-    let push = registration_push(
-        "notify_third_fasteregister",
-        &[
-            ("appid", "wxforged"),
-            ("status", "0"),
-            ("auth_code", "code-wxforged"),
-        ],
-        &[("taskid", "task-1")],
-    );
+    let push = registered_push("wxforged", &[("taskid", "task-1")]);
     let (mut query, body) = p.sealed_push(&push);
     for (k, v) in &mut query {
         if k == "msg_signature" {
             *v = "0".repeat(40);
         }
     }
-    let pairs: Vec<(&str, &str)> = query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let req = http_event("POST", "/wechat/events", &pairs, &[], Some(&body));
-    let resp = handle(&p.core.pushes().unwrap(), req).await.unwrap();
+    let resp = post(&p, &query, &body).await;
     assert!(resp.status().is_client_error(), "{}", resp.status());
     assert_eq!(p.wechat.count("api_query_auth"), 0);
     assert!(p.bus.published().is_empty());
@@ -317,22 +307,9 @@ async fn a_registration_event_the_bus_refuses_leaves_the_push_for_wechat_to_deli
     let p = Platform::new().with_ticket().await;
     let id = acme(&p).await;
     p.bus.refuse_matching(Some("registration_id"));
-    let push = registration_push(
-        "notify_third_fasteregister",
-        &[
-            ("appid", "wxretried"),
-            ("status", "0"),
-            ("auth_code", "code-wxretried"),
-        ],
-        &[("taskid", "task-1")],
-    );
+    let push = registered_push("wxretried", &[("taskid", "task-1")]);
     let (query, body) = p.sealed_push(&push);
-    let pairs: Vec<(&str, &str)> = query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let req = http_event("POST", "/wechat/events", &pairs, &[], Some(&body));
-    let refused = handle(&p.core.pushes().unwrap(), req).await.unwrap();
+    let refused = post(&p, &query, &body).await;
     assert_eq!(error_of(&refused), (503, json!("publish_failed")));
     assert!(published(&p, "Mini Program Registered").is_empty());
     // WeChat delivers it again once the bus accepts: published, the code still exchanged once.
