@@ -4,6 +4,7 @@
 //! the status, the errcode and the latency, never a token, a code, a query value or a body.
 
 mod guard;
+mod options;
 mod quota;
 
 use super::{Registrations, ServiceError};
@@ -16,10 +17,6 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
-use wxopen_models::api::{
-    GetAuthorizerOptionRequest, GetAuthorizerOptionResponse, OptionName, OptionValue,
-    SetAuthorizerOptionRequest,
-};
 use wxopen_models::calls::{
     ApiAnswer, ApiCall, CallError, CheckedCall, Method, OAuthGrant, Session,
 };
@@ -302,36 +299,6 @@ impl ComponentCalls {
             }
         }
         result
-    }
-
-    /// `api_get_authorizer_option`.
-    pub async fn get_option(
-        &self,
-        appid: &AuthorizerAppid,
-        name: &OptionName,
-    ) -> Result<GetAuthorizerOptionResponse, ServiceError> {
-        let req = GetAuthorizerOptionRequest {
-            component_appid: self.component(),
-            authorizer_appid: appid.clone(),
-            option_name: name.clone(),
-        };
-        self.api.get_option(&req).await
-    }
-
-    /// `api_set_authorizer_option`.
-    pub async fn set_option(
-        &self,
-        appid: &AuthorizerAppid,
-        name: &OptionName,
-        value: &OptionValue,
-    ) -> Result<(), ServiceError> {
-        let req = SetAuthorizerOptionRequest {
-            component_appid: self.component(),
-            authorizer_appid: appid.clone(),
-            option_name: name.clone(),
-            option_value: value.clone(),
-        };
-        self.api.set_option(&req).await
     }
 }
 

@@ -155,7 +155,10 @@ impl Completions {
             .await?
             .map(|s| s.record))
     }
+}
 
+/// Ending a registration: once its account is stored, or when WeChat failed it.
+impl Completions {
     /// The waiting registration a push named `appid` for: the `authorized` push for that account
     /// stores it with the registration's `ext`, then completes it.
     pub async fn waiting_for(

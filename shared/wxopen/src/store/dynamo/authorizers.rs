@@ -66,6 +66,60 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Binds `ext` to a stored authorizer that has none, with an `authorized` history item
+    /// carrying it, conditional on the version read.
+    async fn bind_ext_once(
+        &self,
+        appid: &AuthorizerAppid,
+        ext: &str,
+        now: Timestamp,
+    ) -> Result<Option<AuthorizerRecord>, StoreError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(existing) = self.load_authorizer(appid).await? else {
+                return Ok(None);
+            };
+            if existing.record.ext.is_some() {
+                return Ok(Some(existing.record));
+            }
+            let mut record = existing.record.clone();
+            record.ext = Some(ext.to_owned());
+            record.version += 1;
+            record.updated_at = now.secs();
+            let values = HashMap::from([
+                (":ext".to_owned(), s(ext)),
+                (":now".to_owned(), n(now.secs())),
+                (":next".to_owned(), n(record.version)),
+                (":v".to_owned(), n(existing.record.version)),
+            ]);
+            let writes = vec![
+                self.update_item(
+                    self.item_key(authorizer_sk(appid)),
+                    "SET #ext = :ext, #updated_at = :now, #version = :next",
+                    "#version = :v",
+                    values,
+                )?,
+                self.history_put(
+                    appid,
+                    HistoryKind::Authorized,
+                    &record.permission_ids,
+                    Some(ext),
+                    now,
+                )?,
+            ];
+            if self
+                .transact(writes, "bind an authorizer to its ext")
+                .await?
+            {
+                return Ok(Some(record));
+            }
+        }
+        Err(StoreError::Contended {
+            key: authorizer_sk(appid),
+        })
+    }
+}
+
 #[async_trait]
 impl AuthorizerStore for DynamoStore {
     async fn load_authorizer(
@@ -173,48 +227,7 @@ impl AuthorizerStore for DynamoStore {
         ext: &str,
         now: Timestamp,
     ) -> Result<Option<AuthorizerRecord>, StoreError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(existing) = self.load_authorizer(appid).await? else {
-                return Ok(None);
-            };
-            if existing.record.ext.is_some() {
-                return Ok(Some(existing.record));
-            }
-            let mut record = existing.record.clone();
-            record.ext = Some(ext.to_owned());
-            record.version += 1;
-            record.updated_at = now.secs();
-            let values = HashMap::from([
-                (":ext".to_owned(), s(ext)),
-                (":now".to_owned(), n(now.secs())),
-                (":next".to_owned(), n(record.version)),
-                (":v".to_owned(), n(existing.record.version)),
-            ]);
-            let writes = vec![
-                self.update_item(
-                    self.item_key(authorizer_sk(appid)),
-                    "SET #ext = :ext, #updated_at = :now, #version = :next",
-                    "#version = :v",
-                    values,
-                )?,
-                self.history_put(
-                    appid,
-                    HistoryKind::Authorized,
-                    &record.permission_ids,
-                    Some(ext),
-                    now,
-                )?,
-            ];
-            if self
-                .transact(writes, "bind an authorizer to its ext")
-                .await?
-            {
-                return Ok(Some(record));
-            }
-        }
-        Err(StoreError::Contended {
-            key: authorizer_sk(appid),
-        })
+        self.bind_ext_once(appid, ext, now).await
     }
 
     async fn recover_refresh_token(
