@@ -107,8 +107,9 @@ def main():
             detail = event.get("detail", {})
             subject = detail.get("authorizer_appid") or detail.get("registration_id") or detail.get("info_type")
             what = detail.get("change") or detail.get("event") or detail.get("msg_type") or detail.get("reason") or ""
-            customer = f" for {detail['ext']}" if detail.get("ext") else ""
-            print(f"[event] {event.get('detail-type')}: {subject} {what}{customer} (id {detail.get('id')})", flush=True)
+            customer = f"for {detail['ext']}" if detail.get("ext") else ""
+            said = " ".join(part for part in (subject, what, customer) if part)
+            print(f"[event] {event.get('detail-type')}: {said} (id {detail.get('id')})", flush=True)
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
