@@ -18,6 +18,7 @@ pub mod pushes;
 pub mod records;
 pub mod registration;
 pub mod release_test;
+pub mod rollouts;
 pub mod secret;
 pub mod xml_fields;
 

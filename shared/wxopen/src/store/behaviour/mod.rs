@@ -6,11 +6,13 @@
 mod authorizers;
 mod once;
 mod registrations;
+mod rollouts;
 mod tokens;
 
 pub use authorizers::*;
 pub use once::*;
 pub use registrations::*;
+pub use rollouts::*;
 pub use tokens::*;
 
 use crate::clock::Timestamp;
@@ -29,6 +31,7 @@ pub trait Store:
     + ReconcileStore
     + OnceStore
     + RegistrationStore
+    + RolloutStore
 {
 }
 
@@ -173,6 +176,8 @@ macro_rules! store_behaviour_suite {
             a_registration_holds_its_identity_only_while_it_waits,
             a_registration_is_found_by_its_keys_and_ends_once,
             an_authorizer_is_bound_to_its_ext_once,
+            a_rollout_target_is_written_only_by_the_writer_of_its_next_version,
+            a_rollout_holds_at_most_its_audit_slots_and_ends_once,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

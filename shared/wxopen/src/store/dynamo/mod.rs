@@ -11,6 +11,9 @@
 //! | ticket request       | `component#<component>`            | `ticket_request` (TTL) |
 //! | data key             | `component#<component>`            | `data_key#<13-digit ms>` |
 //! | registration         | `component#<component>`            | `registration#<id>` (TTL) |
+//! | rollout              | `component#<component>`            | `rollout#<id>` |
+//! | rollout target       | `component#<component>`            | `rtarget#<id>#<appid>` |
+//! | rollout of an audit  | `component#<component>`            | `rollout_audit#<appid>` |
 //! | registration key     | `component#<component>`            | `regkey#<hash or id>` (TTL), naming its registration |
 //!
 //! `refresh_token`, `access_token` and `ticket` are sealed ([`sealing`]) on every write and
@@ -24,6 +27,7 @@ mod once;
 mod reconcile;
 mod registrations;
 mod reseal;
+mod rollouts;
 pub mod sealing;
 pub mod stream;
 mod tokens;

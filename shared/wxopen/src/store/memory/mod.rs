@@ -6,6 +6,7 @@ mod authorizers;
 mod once;
 mod reconcile;
 mod registrations;
+mod rollouts;
 mod tokens;
 
 use super::rules::{
@@ -37,6 +38,8 @@ struct Component {
     once: HashMap<(OnceKind, String), Timestamp>,
     /// Registrations by id, and the keys that find them.
     registrations: (HashMap<String, StoredRegistration>, HashMap<String, String>),
+    /// Rollouts, their targets and the audit index.
+    rollouts: rollouts::Rollouts,
 }
 
 impl Component {
