@@ -13,7 +13,7 @@ use std::pin::Pin;
 type Run = fn() -> Pin<Box<dyn Future<Output = Result<(), Error>>>>;
 
 /// Every function, by its binary name (the contract's names, and the template's handlers).
-const FUNCTIONS: [(&str, Run); 11] = [
+const FUNCTIONS: [(&str, Run); 12] = [
     ("authorize", || Box::pin(authorize::run())),
     ("callback", || Box::pin(callback::run())),
     ("exchange", || Box::pin(exchange::run())),
@@ -25,6 +25,7 @@ const FUNCTIONS: [(&str, Run); 11] = [
     ("notifier", || Box::pin(notifier::run())),
     ("authorizer-api", || Box::pin(authorizer_api::run())),
     ("component-api", || Box::pin(component_api::run())),
+    ("rollouts", || Box::pin(rollouts::run())),
 ];
 
 /// The function to run: the handler Lambda passes, else the name the executable was started by

@@ -141,6 +141,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(StoreError::Unsealable { .. }) => (500, "token_unsealable"),
             ServiceError::Store(_) => (503, "store_unavailable"),
             ServiceError::Publish(_) => (503, "publish_failed"),
+            ServiceError::Queue(_) => (503, "queue_unavailable"),
         };
         ApiError::new(status, code, e.to_string())
     }

@@ -10,12 +10,12 @@ use wxopen::publish::{publisher_for, EventPublisher};
 use wxopen::seal::kms::KmsVault;
 use wxopen::services::{
     Authorization, AuthorizerCalls, Authorizers, Completions, ComponentCalls, Exchanger, Messages,
-    Notifier, Pushes, ReconcileSettings, Refresher, Registrations, StreamOrigin,
-    CONCURRENT_EXCHANGE_WAIT,
+    Notifier, Pushes, ReconcileSettings, Refresher, Registrations, RolloutSettings, Rollouts,
+    StreamOrigin, CONCURRENT_EXCHANGE_WAIT,
 };
 use wxopen::store::{
     AuthorizerListing, AuthorizerStore, DynamoStore, OnceStore, ReconcileStore, RegistrationStore,
-    SealStore, TicketStore, TokenStore,
+    RolloutStore, SealStore, TicketStore, TokenStore,
 };
 use wxopen::tokens::{ComponentApi, TokenManager, TokenSettings};
 use wxopen::wechat::{HttpWeChat, RetryPolicy, WeChatApi};
@@ -51,6 +51,7 @@ where
         + SealStore
         + OnceStore
         + RegistrationStore
+        + RolloutStore
         + 'static,
 {
     /// The core on `store`, calling WeChat through `wechat`, with the given token timing,
@@ -174,6 +175,26 @@ where
             once,
             registrations,
         ))
+    }
+
+    /// `rollouts`: work sent to `queue`, waiting as `settings` say.
+    pub fn rollouts(
+        &self,
+        queue: Arc<dyn wxopen::queue::WorkQueue>,
+        settings: RolloutSettings,
+    ) -> Arc<Rollouts> {
+        let rollouts = Rollouts::new(
+            self.api.clone(),
+            self.store.clone(),
+            (self.store.clone(), self.store.clone()),
+            self.store.clone(),
+            (queue, self.publisher.clone()),
+        );
+        Arc::new(
+            rollouts
+                .with_clock(self.clock.clone())
+                .with_settings(settings),
+        )
     }
 
     /// `refresher`, reconciling with `settings`.
@@ -317,4 +338,14 @@ pub async fn component_calls() -> Result<Arc<ComponentCalls>, ConfigError> {
 /// `refresher`.
 pub async fn refresher() -> Result<Arc<Refresher>, ConfigError> {
     Ok(scoped(core().await?, &[]).refresher(ReconcileSettings::default()))
+}
+
+/// `rollouts`: the work queue (`ROLLOUT_QUEUE_URL`) and the waits added.
+pub async fn rollouts() -> Result<Arc<Rollouts>, ConfigError> {
+    let core = scoped(core().await?, &[]);
+    let url = logged(core.env.rollout_queue_url())?.to_owned();
+    let settings = logged(core.env.rollout_settings())?;
+    let sdk = wxopen::aws::load_sdk_config().await;
+    let queue = wxopen::queue::SqsQueue::from_sdk(&sdk, url);
+    Ok(core.rollouts(Arc::new(queue), settings))
 }

@@ -80,6 +80,9 @@ pub enum ServiceError {
     /// Events could not be published; nothing was acknowledged, so the sender retries.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The rollouts' work queue refused work; nothing was acknowledged.
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
 }
 
 impl ServiceError {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod msg_crypto;
 pub mod publish;
+pub mod queue;
 pub mod seal;
 pub mod services;
 pub mod state;

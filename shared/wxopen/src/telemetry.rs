@@ -39,6 +39,14 @@ pub const REFUSALS_NOT_RENEWED: &str = "RefusalsNotRenewed";
 pub const KEY_UNAVAILABLE: &str = "KeyUnavailable";
 /// Tokens read in plaintext, written before sealing: zero once the table is migrated.
 pub const PLAINTEXT_TOKENS_READ: &str = "PlaintextTokensRead";
+/// Rollout targets entering a state, labelled `State`.
+pub const ROLLOUT_TARGETS: &str = "RolloutTargets";
+/// `submit_audit` calls sent (each spends the platform's audit quota).
+pub const AUDIT_SUBMISSIONS: &str = "AuditSubmissions";
+/// The platform's audit quota left (`queryquota`'s `rest`), when last asked.
+pub const AUDIT_QUOTA_LEFT: &str = "AuditQuotaLeft";
+/// Audits whose result was overdue and asked for by polling.
+pub const AUDITS_OVERDUE: &str = "AuditsOverdue";
 
 /// The `Kind` label of a token's metrics: `component` or `authorizer` (never the AppID).
 fn kind(key: &TokenKey) -> &'static str {
@@ -79,6 +87,14 @@ pub fn describe() {
     );
     describe_counter!(KEY_UNAVAILABLE, Unit::Count, "KMS key unusable");
     describe_counter!(PLAINTEXT_TOKENS_READ, Unit::Count, "tokens read unsealed");
+    describe_counter!(
+        ROLLOUT_TARGETS,
+        Unit::Count,
+        "rollout targets by state entered"
+    );
+    describe_counter!(AUDIT_SUBMISSIONS, Unit::Count, "submit_audit calls sent");
+    describe_histogram!(AUDIT_QUOTA_LEFT, Unit::Count, "audit quota left");
+    describe_counter!(AUDITS_OVERDUE, Unit::Count, "overdue audits polled");
 }
 
 /// A token renewal ended.
@@ -134,4 +150,24 @@ pub fn key_unavailable() {
 /// A token written before sealing was read.
 pub fn plaintext_token_read() {
     counter!(PLAINTEXT_TOKENS_READ).increment(1);
+}
+
+/// A rollout target entered `state`.
+pub fn rollout_target(state: &'static str) {
+    counter!(ROLLOUT_TARGETS, "State" => state).increment(1);
+}
+
+/// A `submit_audit` was sent.
+pub fn audit_submitted() {
+    counter!(AUDIT_SUBMISSIONS).increment(1);
+}
+
+/// `queryquota` left `rest` submissions.
+pub fn audit_quota_left(rest: i64) {
+    histogram!(AUDIT_QUOTA_LEFT).record(rest.max(0) as f64);
+}
+
+/// An overdue audit was polled.
+pub fn audit_overdue() {
+    counter!(AUDITS_OVERDUE).increment(1);
 }

@@ -92,7 +92,7 @@ fn every_function_binary_has_a_resource_built_by_the_makefile_for_arm64() {
         );
     }
     let binaries = function_binaries();
-    assert_eq!(binaries.len(), 11);
+    assert_eq!(binaries.len(), 12);
     assert_eq!(declared, binaries);
     let g = &t["Globals"]["Function"];
     assert_eq!(g["Runtime"], "provided.al2023");
@@ -352,11 +352,14 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_messages_and_
     .map(|k| k.as_str().to_owned())
     .collect();
     assert_eq!(kinds, published);
-    // Exactly three functions may put events, each on the one bus.
+    // Exactly four functions may put events, each on the one bus.
     for (name, f) in of_type(&t, "AWS::Serverless::Function") {
         let text = serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap();
         let binary = binary_of(&name);
-        let publishes = matches!(binary.as_str(), "messages" | "notifier" | "events");
+        let publishes = matches!(
+            binary.as_str(),
+            "messages" | "notifier" | "events" | "rollouts"
+        );
         assert_eq!(text.contains("events:PutEvents"), publishes, "{name}");
         if publishes {
             assert!(
@@ -624,12 +627,15 @@ fn every_alarm_of_the_issue_exists_notifies_the_optional_topic_and_watches_this_
         .as_str()
         .unwrap()
         .contains(wxopen::telemetry::WECHAT_ERRORS));
-    // Every function's errors and throttles are watched: the refresher by its own alarm.
+    // Every function's errors and throttles are watched: the refresher and rollouts by their
+    // own alarms.
     let mut watched = refs(&alarm("FunctionErrorsAlarm")["Metrics"]);
     watched.extend(refs(&alarm("RefresherAlarm")["Metrics"]));
+    watched.extend(refs(&alarm("RolloutsErrorsAlarm")["Metrics"]));
     assert_eq!(watched, function_ids(&t));
     let mut throttled = refs(&alarm("FunctionThrottlesAlarm")["Metrics"]);
     throttled.extend(refs(&alarm("RefresherAlarm")["Metrics"]));
+    throttled.extend(refs(&alarm("RolloutsErrorsAlarm")["Metrics"]));
     assert_eq!(throttled, function_ids(&t));
     for id in ["FunctionErrorsAlarm", "FunctionThrottlesAlarm"] {
         let metrics = alarm(id)["Metrics"].as_sequence().unwrap();
@@ -908,4 +914,96 @@ fn tokens_are_sealed_under_the_stacks_key_or_the_given_one_and_only_functions_st
             "{binary}: the previous key only opens"
         );
     }
+}
+
+#[test]
+fn rollouts_run_on_their_queue_the_bus_and_a_schedule_with_dead_letters_and_the_quota_watched() {
+    let t = template();
+    let f = function(&t, "rollouts");
+    let p = &f["Properties"];
+    assert_eq!(
+        untag(&p["Environment"]["Variables"]["ROLLOUT_QUEUE_URL"]),
+        "RolloutQueue"
+    );
+    let work = &p["Events"]["Work"];
+    assert_eq!(work["Type"], "SQS");
+    assert_eq!(untag(&work["Properties"]["Queue"]), "RolloutQueue.Arn");
+    assert_eq!(
+        work["Properties"]["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    let audits = &p["Events"]["AuditResults"];
+    assert_eq!(audits["Type"], "EventBridgeRule");
+    let pattern = &audits["Properties"]["Pattern"];
+    assert_eq!(
+        pattern["detail-type"][0],
+        wxopen_models::notifications::MESSAGE
+    );
+    let events: Vec<&str> = pattern["detail"]["event"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "weapp_audit_success",
+            "weapp_audit_fail",
+            "weapp_audit_delay"
+        ]
+    );
+    let sweep = &p["Events"]["Sweep"];
+    assert_eq!(
+        (
+            sweep["Type"].as_str(),
+            sweep["Properties"]["Input"].as_str()
+        ),
+        (Some("Schedule"), Some("{\"job\": \"sweep\"}"))
+    );
+    let policy = serde_yaml::to_string(&p["Policies"]).unwrap();
+    assert!(
+        policy.contains("sqs:SendMessage") && policy.contains("RolloutQueue.Arn"),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("dynamodb:BatchWriteItem") && policy.contains("dynamodb:Query"),
+        "{policy}"
+    );
+    // Work that fails five deliveries is dead-lettered, and that is an alarm.
+    let queue = &resources(&t)
+        .into_iter()
+        .find(|(id, _)| id == "RolloutQueue")
+        .unwrap()
+        .1["Properties"];
+    assert_eq!(
+        untag(&queue["RedrivePolicy"]["deadLetterTargetArn"]),
+        "RolloutDeadLetterQueue.Arn"
+    );
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 5);
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    let alarm = |id: &str| {
+        alarms
+            .iter()
+            .find(|(i, _)| i == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .1["Properties"]
+            .clone()
+    };
+    assert_eq!(
+        untag(&alarm("RolloutDeadLettersAlarm")["Dimensions"][0]["Value"]),
+        "RolloutDeadLetterQueue.QueueName"
+    );
+    let quota = untag(&alarm("AuditQuotaAlarm")["Metrics"][0]["Expression"])
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        quota.contains(wxopen::telemetry::AUDIT_QUOTA_LEFT),
+        "{quota}"
+    );
+    assert_eq!(
+        alarm("AuditQuotaAlarm")["ComparisonOperator"],
+        "LessThanOrEqualToThreshold"
+    );
 }

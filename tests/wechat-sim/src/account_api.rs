@@ -35,7 +35,7 @@ async fn counted(shared: &Shared, endpoint: &str) -> Result<(), Value> {
 }
 
 /// The account whose valid `access_token` this is, or WeChat's error.
-async fn authorizer_of(
+pub(crate) async fn authorizer_of(
     shared: &Shared,
     endpoint: &str,
     query: &HashMap<String, String>,

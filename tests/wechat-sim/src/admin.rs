@@ -24,10 +24,21 @@ pub async fn status(State(shared): State<Shared>) -> Json<Value> {
     )
 }
 
-/// `POST /_sim/seed` `{"count": N}`: authorizes N generated Official Accounts at once.
+/// `POST /_sim/seed` `{"count": N}`: authorizes N generated Official Accounts at once;
+/// `{"mini_programs": N}`: N generated Mini Programs, answered with their AppIDs and a fresh
+/// authorization code each (exchange them to store the accounts).
 pub async fn seed(State(shared): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
+    let mut state = shared.lock().unwrap();
+    if let Some(n) = body["mini_programs"].as_u64() {
+        let seeded = state.seed_mini_programs(n as usize);
+        let list: Vec<Value> = seeded
+            .iter()
+            .map(|(appid, code)| json!({"appid": appid, "code": code}))
+            .collect();
+        return Json(json!({"mini_programs": list}));
+    }
     let count = body["count"].as_u64().unwrap_or(0) as usize;
-    let total = shared.lock().unwrap().seed_authorizations(count);
+    let total = state.seed_authorizations(count);
     Json(json!({"authorized_count": total}))
 }
 

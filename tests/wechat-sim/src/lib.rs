@@ -1,6 +1,6 @@
 //! A stateful loopback stand-in for WeChat: the component APIs this project calls, the
 //! authorization page, encrypted pushes to the platform's event URL, the customer-service
-//! message API, fast registration of Mini Programs, WeChat's full-network release test against
+//! message API, fast registration and code management of Mini Programs, WeChat's full-network release test against
 //! the message URL, and an admin API
 //! (`/_sim/...`) for faults and counters. Protocol errors are WeChat's own `errcode/errmsg`.
 
@@ -8,6 +8,7 @@ pub mod account_api;
 pub mod accounts;
 mod admin;
 mod api;
+pub mod code;
 mod page;
 pub mod push;
 pub mod registration;
@@ -55,6 +56,25 @@ pub fn router(state: Shared) -> Router {
             get(account_api::echo).post(account_api::echo),
         )
         .route("/wxa/getwxacode", post(account_api::getwxacode))
+        .route("/wxa/commit", get(code::handle).post(code::handle))
+        .route("/wxa/getversioninfo", get(code::handle).post(code::handle))
+        .route("/wxa/queryquota", get(code::handle).post(code::handle))
+        .route("/wxa/submit_audit", get(code::handle).post(code::handle))
+        .route("/wxa/get_auditstatus", get(code::handle).post(code::handle))
+        .route(
+            "/wxa/get_latest_auditstatus",
+            get(code::handle).post(code::handle),
+        )
+        .route("/wxa/release", get(code::handle).post(code::handle))
+        .route("/wxa/grayrelease", get(code::handle).post(code::handle))
+        .route(
+            "/wxa/revertgrayrelease",
+            get(code::handle).post(code::handle),
+        )
+        .route(
+            "/wxa/revertcoderelease",
+            get(code::handle).post(code::handle),
+        )
         .route(
             "/wxa/component/fastregisterenterpriseweapp",
             post(registration::enterprise),
@@ -97,6 +117,9 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/_sim/sent", get(admin::sent))
         .route("/_sim/registrations", get(registration::list))
+        .route("/_sim/code", get(code::status))
+        .route("/_sim/code/settings", post(code::settings))
+        .route("/_sim/audits/decide", post(code::decide))
         .route("/_sim/registrations/complete", post(registration::complete))
         .route("/_sim/release-test", post(release::release_test))
         .with_state(state)

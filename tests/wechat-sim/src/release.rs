@@ -72,13 +72,14 @@ pub async fn release_test(
     }
 }
 
-struct Platform {
+/// The platform's message URL and how WeChat seals what it sends there.
+pub(crate) struct Platform {
     crypto: MsgCrypto,
     token: String,
     messages_url: String,
 }
 
-fn platform(shared: &Shared) -> Result<Platform, String> {
+pub(crate) fn platform(shared: &Shared) -> Result<Platform, String> {
     let state = shared.lock().unwrap();
     let messages_url = state
         .config
@@ -189,9 +190,10 @@ fn message(
 }
 
 /// Sends `text` to the account's message URL as WeChat does; the status and body answered.
-async fn send(
+/// `account` is the AppID and original id.
+pub(crate) async fn send(
     platform: &Platform,
-    account: &TestAccount,
+    account: (&str, &str),
     from: &str,
     text: &str,
     format: BodyFormat,
@@ -200,7 +202,7 @@ async fn send(
     let nonce = format!("{}", rand::random::<u32>());
     let sealed = platform
         .crypto
-        .seal_message(text, account.username, format, &timestamp, &nonce);
+        .seal_message(text, account.1, format, &timestamp, &nonce);
     let plain_signature = {
         use sha1::Digest as _;
         let mut parts = [platform.token.as_str(), timestamp.as_str(), nonce.as_str()];
@@ -211,7 +213,7 @@ async fn send(
         BodyFormat::Xml => "text/xml",
         BodyFormat::Json => "application/json",
     };
-    let url = platform.messages_url.replace("$APPID$", account.appid);
+    let url = platform.messages_url.replace("$APPID$", account.0);
     let resp = reqwest::Client::new()
         .post(&url)
         .query(&[
@@ -270,7 +272,7 @@ async fn reply_case(
     let started = Instant::now();
     let answer = send(
         platform,
-        account,
+        (account.appid, account.username),
         &from,
         &message(account, &from, &fields, format),
         format,
@@ -337,7 +339,7 @@ async fn api_case(
     let sent_before = shared.lock().unwrap().sent.len();
     let answer = send(
         platform,
-        account,
+        (account.appid, account.username),
         &from,
         &message(account, &from, &fields, format),
         format,

@@ -116,8 +116,10 @@ pub struct State {
     pub(crate) serial: u64,
     /// Fast registrations the platform started, in order.
     pub(crate) registrations: Vec<crate::registration::SimRegistration>,
-    /// Mini Programs fast registration created, with their kind.
+    /// Mini Programs fast registration created (or seeded), with their kind.
     pub(crate) registered: BTreeMap<String, String>,
+    /// Code management: each Mini Program's code, the audit quota, the audits.
+    pub code: crate::code::CodeState,
 }
 
 impl State {
@@ -143,6 +145,7 @@ impl State {
             serial: 0,
             registrations: Vec::new(),
             registered: BTreeMap::new(),
+            code: Default::default(),
         }
     }
 
@@ -215,6 +218,19 @@ impl State {
         self.authorizations.len()
     }
 
+    /// Authorizes `count` generated Mini Programs (`wxmini<n>`, named, granting 17, 18 and 19),
+    /// as if each had confirmed the authorization page; their AppIDs with a fresh code each.
+    pub fn seed_mini_programs(&mut self, count: usize) -> Vec<(String, String)> {
+        (0..count)
+            .map(|n| {
+                let appid = format!("wxmini{n:010}");
+                self.registered.insert(appid.clone(), "seeded".into());
+                let code = self.authorize(&appid);
+                (appid, code)
+            })
+            .collect()
+    }
+
     /// Issues a new ticket; the one before it stays valid.
     pub(crate) fn new_ticket(&mut self) -> String {
         let ticket = self.next("ticket@@@sim-");
@@ -260,7 +276,12 @@ impl State {
                 .iter()
                 .map(|id| serde_json::json!({"funcscope_category": {"id": id}}))
                 .collect::<Vec<_>>());
-            info["authorizer_info"]["nick_name"] = "".into();
+            // Newly registered: no name yet (submit_audit answers 86002); seeded ones have one.
+            let name = match self.registered.get(appid).map(String::as_str) {
+                Some("seeded") => format!("Seeded Mini Program {appid}"),
+                _ => String::new(),
+            };
+            info["authorizer_info"]["nick_name"] = name.into();
             return Some(info);
         }
         let seeded = appid.starts_with(SEEDED_PREFIX) && self.authorizations.contains_key(appid);

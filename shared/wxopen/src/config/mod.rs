@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use url::Url;
 use wxopen_models::{ComponentAppid, Secret};
 
+mod rollouts;
 mod secrets;
 pub use secrets::{Part, SecretBundle};
 

@@ -26,6 +26,7 @@ mod pushes;
 mod reconcile;
 mod refresh;
 mod registrations;
+mod rollouts;
 mod views;
 
 pub use api_calls::{AuthorizerCalls, ComponentCalls, OAUTH_AUTHORIZE_URL};
@@ -43,6 +44,10 @@ pub use refresh::{Job, RefreshReport, Refresher, REFRESHER_MARGIN};
 pub use registrations::{
     keys as registration_keys, Completions, RegistrationView, Registrations, REGISTRATION_KEPT,
     REGISTRATION_WINDOW,
+};
+pub use rollouts::{
+    sweep::AuditResult, Answer as CodeAnswer, CreateAnswer, RolloutSettings, Rollouts,
+    StatusAnswer, SweepReport, TargetView,
 };
 pub use views::{permission_views, AuthorizerView, InfoSource, PermissionView, TokenGrant};
 

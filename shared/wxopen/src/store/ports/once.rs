@@ -22,6 +22,9 @@ pub enum OnceKind {
     QuotaReset,
     /// An open of a minted link (by its hash, minute and slot).
     LinkOpen,
+    /// The platform's one `submit_audit` under way (the audit quota is shared by every Mini
+    /// Program and instance): a lock, forgotten when the submission is settled.
+    Submission,
 }
 
 impl OnceKind {
@@ -34,6 +37,7 @@ impl OnceKind {
             OnceKind::Code => "code",
             OnceKind::QuotaReset => "quota_reset",
             OnceKind::LinkOpen => "link_open",
+            OnceKind::Submission => "submission",
         }
     }
 }
