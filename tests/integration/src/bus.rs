@@ -82,6 +82,40 @@ impl Bus {
         }
     }
 
+    /// A rule named `rule` on this bus sending the events `pattern` matches to the queue at
+    /// `queue_url`, as a rule targeting a function would deliver them.
+    pub async fn rule_to_queue(&self, rule: &str, pattern: &str, queue_url: &str) {
+        let sdk = crate::dynamo::sdk_config().await;
+        let events = aws_sdk_eventbridge::Client::new(&sdk);
+        let arn = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        let put = events.put_rule().name(rule).event_bus_name(&self.name);
+        put.event_pattern(pattern)
+            .send()
+            .await
+            .expect("create the rule");
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id("queue")
+            .arn(arn);
+        events
+            .put_targets()
+            .rule(rule)
+            .event_bus_name(&self.name)
+            .targets(target.build().unwrap())
+            .send()
+            .await
+            .expect("target the queue");
+    }
+
     /// The events received (the whole EventBridge envelope of each), waiting up to `wait` for
     /// `at_least` of them, then briefly for any more.
     pub async fn received(&self, at_least: usize, wait: Duration) -> Vec<Value> {

@@ -98,6 +98,8 @@ pub struct Services {
     pub authorizer_calls: Arc<AuthorizerCalls>,
     /// `component-api`.
     pub component_calls: Arc<ComponentCalls>,
+    /// `rollouts`, its work on the queue `ROLLOUT_QUEUE_URL` names (else in memory).
+    pub rollouts: Arc<wxopen::services::Rollouts>,
     /// The component API they share.
     pub api: ComponentApi,
     /// The token manager they share.
@@ -150,7 +152,13 @@ pub async fn platform_with_settings(
         (settings, Arc::new(wxopen::clock::SystemClock)),
         publisher,
     );
+    let queue: Arc<dyn wxopen::queue::WorkQueue> = match vars.get("ROLLOUT_QUEUE_URL") {
+        Some(url) => Arc::new(wxopen::queue::SqsQueue::from_sdk(&sdk, url)),
+        None => Arc::new(wxopen::queue::MemoryQueue::default()),
+    };
+    let rollout_settings = core.env.rollout_settings().expect("the rollout settings");
     let services = Services {
+        rollouts: core.rollouts(queue, rollout_settings),
         authorization: core.authorization(false).expect("the auth settings"),
         authorizers: core.authorizers(),
         pushes: core.pushes().expect("the push settings"),

@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod functions;
 pub mod gateway;
 pub mod kms;
+pub mod lanes;
 pub mod logs;
 pub mod stack;
 pub mod wechat_stub;

@@ -168,7 +168,8 @@ impl Stack {
     pub async fn post_json(&self, url: &str, body: &Value) -> (u16, Value) {
         let resp = self.http.post(url).json(body).send().await.unwrap();
         let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap())
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// Calls the simulator answered on `endpoint`.

@@ -182,6 +182,11 @@ const VARIABLES: &[&str] = &[
     "AUTH_ANONYMOUS",
     "EVENT_BUS_NAME",
     "TOKEN_KMS_KEY_ID",
+    "ROLLOUT_QUEUE_URL",
+    "ROLLOUT_RETRY_SECONDS",
+    "ROLLOUT_QUOTA_WAIT_SECONDS",
+    "ROLLOUT_AUDIT_POLL_SECONDS",
+    "ROLLOUT_STUCK_SECONDS",
 ];
 
 /// The environment as read at cold start; each part is validated when asked for.

@@ -14,12 +14,14 @@ impl Env {
     }
 
     /// The rollouts' waits: `ROLLOUT_RETRY_SECONDS` (after WeChat asks to wait, default 60),
+    /// `ROLLOUT_QUOTA_WAIT_SECONDS` (while the audit quota is spent, default 900),
     /// `ROLLOUT_AUDIT_POLL_SECONDS` (when an audit's push is overdue, default 3600) and
     /// `ROLLOUT_STUCK_SECONDS` (when the sweep resumes a target that stopped, default 900).
     pub fn rollout_settings(&self) -> Result<RolloutSettings, ConfigError> {
         let mut settings = RolloutSettings::default();
-        let fields: [(&'static str, &mut Duration); 3] = [
+        let fields: [(&'static str, &mut Duration); 4] = [
             ("ROLLOUT_RETRY_SECONDS", &mut settings.retry_after),
+            ("ROLLOUT_QUOTA_WAIT_SECONDS", &mut settings.quota_wait),
             ("ROLLOUT_AUDIT_POLL_SECONDS", &mut settings.audit_poll_after),
             ("ROLLOUT_STUCK_SECONDS", &mut settings.stuck_after),
         ];

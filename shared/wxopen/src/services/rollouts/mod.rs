@@ -11,6 +11,7 @@
 //! platform's submission lock, and is sent only while `queryquota` leaves some.
 
 mod code;
+mod control;
 mod ops;
 mod release;
 mod submit;
