@@ -293,3 +293,213 @@ async fn a_lost_push_is_polled_a_rejection_keeps_its_reason_and_61039_waits() {
         "61039 answered before the code check finished ({refused} calls)"
     );
 }
+
+/// Every audit in review approved, its push sent.
+async fn approve_all(f: &Fleet) {
+    f.sim("/_sim/audits/decide", json!({"result": "success"}))
+        .await;
+}
+
+fn state_of(status: &Value, appid: &str) -> String {
+    let targets = status["targets"].as_array().unwrap();
+    let target = targets
+        .iter()
+        .find(|t| t["authorizer_appid"] == appid)
+        .unwrap();
+    target["state"].as_str().unwrap().to_owned()
+}
+
+async fn created(f: &Fleet, targets: &[&String], release: Value) -> String {
+    let answer = f.invoke(create(json!(targets), release, 3)).await.unwrap();
+    answer["rollout_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_and_gray_releases_cancel_and_rollback_each_do_what_they_say() {
+    let f = fleet(5).await;
+    let a = &f.apps;
+    // Cancel: with no quota the targets wait committed; cancelled, nothing is submitted.
+    f.sim("/_sim/code/settings", json!({"quota": 0})).await;
+    let cancelled = created(&f, &[&a[3], &a[4]], json!("auto")).await;
+    f.drive(
+        &cancelled,
+        async |_: &Fleet| {},
+        |s| s["counts"] == json!({"committed": 2}),
+    )
+    .await;
+    let answer = f
+        .invoke(json!({"op": "cancel", "rollout_id": cancelled}))
+        .await
+        .unwrap();
+    assert_eq!(answer["cancelled"], 2);
+    let status = f.status(&cancelled).await;
+    assert_eq!(
+        (status["state"].as_str(), &status["counts"]),
+        (Some("cancelled"), &json!({"cancelled": 2}))
+    );
+    f.sim("/_sim/code/settings", json!({"quota": 10})).await;
+    f.invoke(json!({"job": "sweep"})).await.unwrap();
+    assert_eq!(per_app(&f.code().await, "submit_audit")[a[3].as_str()], 0);
+
+    // Manual: approved targets wait for release, one by one or all.
+    let manual = created(&f, &[&a[0], &a[1]], json!("manual")).await;
+    f.drive(&manual, approve_all, |s| {
+        s["counts"] == json!({"approved": 2})
+    })
+    .await;
+    let one = json!({"op": "release", "rollout_id": manual, "appids": [a[0]]});
+    assert_eq!(f.invoke(one).await.unwrap()["targets"], 1);
+    let status = f
+        .drive(&manual, approve_all, |s| {
+            s["counts"] == json!({"approved": 1, "released": 1})
+        })
+        .await;
+    assert_eq!(state_of(&status, &a[0]), "released");
+    f.invoke(json!({"op": "release", "rollout_id": manual}))
+        .await
+        .unwrap();
+    f.drive(&manual, approve_all, |s| s["state"] == "finished")
+        .await;
+
+    // Gray [10, 100]: 10 % first, then everyone on the next release.
+    let gray = created(&f, &[&a[2]], json!({"gray": [10, 100]})).await;
+    f.drive(&gray, approve_all, |s| s["counts"] == json!({"gray": 1}))
+        .await;
+    assert_eq!(f.code().await["apps"][a[2].as_str()]["gray"], 10);
+    f.invoke(json!({"op": "release", "rollout_id": gray}))
+        .await
+        .unwrap();
+    f.drive(&gray, approve_all, |s| {
+        s["counts"] == json!({"released": 1})
+    })
+    .await;
+    let code = f.code().await;
+    assert_eq!(code["apps"][a[2].as_str()]["gray"], Value::Null);
+    assert_eq!(code["apps"][a[2].as_str()]["released"], "2.0.0");
+
+    // Rollback: the released version reverted.
+    let back = json!({"op": "rollback", "rollout_id": manual, "appids": [a[0]]});
+    assert_eq!(f.invoke(back).await.unwrap()["targets"], 1);
+    let status = f
+        .drive(
+            &manual,
+            async |_: &Fleet| {},
+            |s| s["counts"] == json!({"released": 1, "rolled_back": 1}),
+        )
+        .await;
+    assert_eq!(state_of(&status, &a[0]), "rolled_back");
+    assert_eq!(
+        per_app(&f.code().await, "revertcoderelease")[a[0].as_str()],
+        1
+    );
+}
+
+/// The target as the rollouts store has it, with `call` announced (and its audit slot taken),
+/// as a worker leaves it when it stops between the write and its settling.
+async fn crashed_during_submit(f: &Fleet, id: &str, appid: &str, at: Timestamp) {
+    use wxopen::store::RolloutStore;
+    let app = wxopen_models::AuthorizerAppid::parse(appid).unwrap();
+    let target = f.s.env_store.target(id, &app).await.unwrap().unwrap();
+    assert_eq!(
+        target.state,
+        wxopen_models::rollouts::TargetState::Committed
+    );
+    let announced = wxopen::store::StoredTarget {
+        call: Some((wxopen::store::Call::Submit, at)),
+        version: target.version + 1,
+        ..target
+    };
+    assert!(f.s.env_store.write_target(&announced).await.unwrap());
+    assert!(f.s.env_store.claim_audit_slot(id).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_submits_nothing_twice_and_86002_fails_once_without_retrying() {
+    let f = fleet(2).await;
+    let (before_call, after_call) = (f.apps[0].clone(), f.apps[1].clone());
+    f.sim("/_sim/code/settings", json!({"quota": 0})).await;
+    let id = created(&f, &[&before_call, &after_call], json!("auto")).await;
+    f.drive(
+        &id,
+        async |_: &Fleet| {},
+        |s| s["counts"] == json!({"committed": 2}),
+    )
+    .await;
+    f.sim("/_sim/code/settings", json!({"quota": 5})).await;
+    // One stopped after announcing its submission, before sending it; the other after WeChat
+    // took it, before writing the answer down.
+    crashed_during_submit(&f, &id, &before_call, Timestamp::now()).await;
+    let sent = json!({"authorizer_appid": after_call, "path": "/wxa/submit_audit", "body": {"version_desc": "spring menu"}});
+    let app = wxopen_models::AuthorizerAppid::parse(&after_call).unwrap();
+    let call: wxopen_models::calls::ApiCall = serde_json::from_value(sent).unwrap();
+    f.s.services
+        .authorizer_calls
+        .call(&app, &call)
+        .await
+        .unwrap();
+    crashed_during_submit(&f, &id, &after_call, Timestamp::now()).await;
+    let queue = wxopen::queue::SqsQueue::from_sdk(
+        &integration_tests::dynamo::sdk_config().await,
+        &f.lanes.work_url,
+    );
+    let work: Vec<wxopen::queue::Work> = [&before_call, &after_call]
+        .iter()
+        .map(|a| wxopen::queue::Work {
+            rollout_id: id.clone(),
+            authorizer_appid: wxopen_models::AuthorizerAppid::parse(a.as_str()).unwrap(),
+        })
+        .collect();
+    wxopen::queue::WorkQueue::send(&queue, &work, Duration::ZERO)
+        .await
+        .unwrap();
+    f.drive(&id, approve_all, |s| s["state"] == "finished")
+        .await;
+    let submitted = per_app(&f.code().await, "submit_audit");
+    assert_eq!(
+        (
+            submitted[before_call.as_str()],
+            submitted[after_call.as_str()]
+        ),
+        (1, 1)
+    );
+
+    // A Mini Program registered a moment ago has no name: 86002 ends it, with what to do.
+    let details: wxopen_models::registration::RegistrationDetails =
+        serde_json::from_value(json!({"kind": "beta", "name": "Trial", "openid": "o-1"})).unwrap();
+    f.s.services
+        .component_calls
+        .registrations()
+        .register("customer-new", &details)
+        .await
+        .unwrap();
+    let task =
+        f.s.get_json(&format!("{}/_sim/registrations", f.s.sim.base_url))
+            .await[0]["id"]
+            .clone();
+    let done = f
+        .sim("/_sim/registrations/complete", json!({"id": task}))
+        .await;
+    let unnamed = done["appid"].as_str().unwrap().to_owned();
+    let id = created(&f, &[&unnamed], json!("auto")).await;
+    let status = f
+        .drive(&id, approve_all, |s| s["state"] == "finished")
+        .await;
+    let target = &status["targets"][0];
+    assert_eq!(
+        (target["state"].as_str(), target["errcode"].as_i64()),
+        (Some("failed"), Some(86002))
+    );
+    assert!(target["reason"]
+        .as_str()
+        .unwrap()
+        .contains("name, avatar or description"));
+    let tries = f.s.calls("account:wxa/submit_audit").await;
+    f.invoke(json!({"job": "sweep"})).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    f.lanes.pump(|p| f.invoke(p)).await;
+    assert_eq!(
+        f.s.calls("account:wxa/submit_audit").await,
+        tries,
+        "no retry loop"
+    );
+}
