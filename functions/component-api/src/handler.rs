@@ -11,12 +11,15 @@
 //!   platform without `appid` (`clear_quota/v2`, for when WeChat answers 45009; 10 a month);
 //! - `{"op": "register_mini_program", "kind": "enterprise" | "personal" | "beta", "ext", ...the
 //!   kind's fields}` → `{"registration_id", "verification_url", "expires_at", "state", ...}`;
-//! - `{"op": "registration", "registration_id"}` → the registration's state.
+//! - `{"op": "registration", "registration_id"}` → the registration's state;
+//! - the template library: `{"op": "gettemplatedraftlist"}`, `{"op": "addtotemplate",
+//!   "draft_id", "template_type"?}`, `{"op": "gettemplatelist", "template_type"?}`,
+//!   `{"op": "deletetemplate", "template_id"}` → WeChat's answer.
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json as value, Value};
-use wxopen::services::ComponentCalls;
+use wxopen::services::{ComponentCalls, TemplateOp};
 use wxopen_lambda::request::{
     finish, is_direct, json, payload, require_direct, required_appid, text_value,
 };
@@ -40,6 +43,9 @@ struct Params {
     kind: Option<String>,
     ext: Option<Value>,
     registration_id: Option<String>,
+    draft_id: Option<Value>,
+    template_id: Option<Value>,
+    template_type: Option<Value>,
     #[serde(flatten)]
     call: Option<ApiCall>,
 }
@@ -95,12 +101,60 @@ fn registration_request(
     Ok((ext, details))
 }
 
+/// A whole number given as a number or as digits.
+fn number(field: &'static str, value: &Option<Value>) -> Result<Option<u64>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_u64() => Ok(n.as_u64()),
+        Some(Value::String(s)) if s.parse::<u64>().is_ok() => Ok(s.parse().ok()),
+        Some(_) => Err(ApiError::bad_request(
+            format!("invalid_{field}"),
+            format!("{field} must be a whole number"),
+        )),
+    }
+}
+
+fn template_op(name: &str, p: &Params) -> Result<TemplateOp, ApiError> {
+    let kind = number("template_type", &p.template_type)?;
+    if kind.is_some_and(|t| t > 1) {
+        return Err(ApiError::bad_request(
+            "invalid_template_type",
+            "template_type is 0 (ordinary) or 1 (standard)",
+        ));
+    }
+    let needed = |field: &'static str, value: Option<u64>| {
+        value.ok_or_else(|| {
+            ApiError::bad_request(
+                format!("missing_{field}"),
+                format!("{name} needs \"{field}\""),
+            )
+        })
+    };
+    Ok(match name {
+        "gettemplatedraftlist" => TemplateOp::Drafts,
+        "addtotemplate" => TemplateOp::Add {
+            draft_id: needed("draft_id", number("draft_id", &p.draft_id)?)?,
+            template_type: kind.unwrap_or(0) as u8,
+        },
+        "gettemplatelist" => TemplateOp::List {
+            template_type: kind.map(|t| t as u8),
+        },
+        _ => TemplateOp::Delete {
+            template_id: needed("template_id", number("template_id", &p.template_id)?)?,
+        },
+    })
+}
+
 async fn op(calls: &ComponentCalls, op: &str, p: Params, raw: &Value) -> Result<Value, ApiError> {
     Ok(match op {
         "register_mini_program" => {
             let (ext, details) = registration_request(&p, raw)?;
             let view = calls.registrations().register(&ext, &details).await?;
             serde_json::to_value(view).expect("serializes")
+        }
+        "gettemplatedraftlist" | "addtotemplate" | "gettemplatelist" | "deletetemplate" => {
+            let op = template_op(op, &p)?;
+            calls.template_library(&op).await?
         }
         "registration" => {
             let id = required("registration_id", p.registration_id)?;
@@ -165,7 +219,7 @@ async fn op(calls: &ComponentCalls, op: &str, p: Params, raw: &Value) -> Result<
             return Err(ApiError::bad_request(
                 "invalid_op",
                 format!(
-                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option, clear_quota, register_mini_program, registration (or omit op and pass a path)",
+                    "op {:?} is not one of jscode2session, oauth_exchange, oauth_url, get_option, set_option, clear_quota, register_mini_program, registration, gettemplatedraftlist, addtotemplate, gettemplatelist, deletetemplate (or omit op and pass a path)",
                     other.chars().take(40).collect::<String>()
                 ),
             ))

@@ -318,6 +318,29 @@ async fn created(f: &Fleet, targets: &[&String], release: Value) -> String {
 async fn manual_and_gray_releases_cancel_and_rollback_each_do_what_they_say() {
     let f = fleet(5).await;
     let a = &f.apps;
+    // The template library through component-api, against WeChat's side.
+    let calls = &f.s.services.component_calls;
+    let library = |payload: Value| async move {
+        let resp =
+            component_api::handler::handle(calls, integration_tests::functions::direct(payload))
+                .await
+                .unwrap();
+        integration_tests::functions::body_json(&resp)
+    };
+    let drafts = library(json!({"op": "gettemplatedraftlist"})).await;
+    assert_eq!(drafts["draft_list"].as_array().unwrap().len(), 2);
+    library(json!({"op": "addtotemplate", "draft_id": 1})).await;
+    let templates = library(json!({"op": "gettemplatelist"})).await;
+    let ids: Vec<i64> = templates["template_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["template_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [7, 8]);
+    library(json!({"op": "deletetemplate", "template_id": 8})).await;
+    let unknown = f.invoke(json!({"op": "create", "template_id": 8, "user_version": "1", "user_desc": "d", "targets": [a[0]], "release": "auto"})).await;
+    assert!(unknown.unwrap_err().starts_with("unknown_template"));
     // Cancel: with no quota the targets wait committed; cancelled, nothing is submitted.
     f.sim("/_sim/code/settings", json!({"quota": 0})).await;
     let cancelled = created(&f, &[&a[3], &a[4]], json!("auto")).await;

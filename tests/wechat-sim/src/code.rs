@@ -66,6 +66,8 @@ pub struct CodeState {
     pub max_in_review: usize,
     /// Audit pushes sent to the message URL, and those lost on purpose.
     pub pushes: (u32, u32),
+    /// The platform's template library.
+    pub library: crate::library::Library,
     next_auditid: i64,
 }
 
@@ -78,6 +80,7 @@ impl Default for CodeState {
             code_check_ms: 0,
             max_in_review: 0,
             pushes: (0, 0),
+            library: Default::default(),
             next_auditid: 400_000_000,
         }
     }
@@ -118,6 +121,7 @@ pub async fn handle(
 
 fn answer(code: &mut CodeState, appid: &str, name: &str, body: &Value, unnamed: bool) -> Value {
     let (rest, limit, check_ms) = (code.rest, code.limit, code.code_check_ms);
+    let template_known = code.library.has(body["template_id"].as_i64().unwrap_or(-1));
     let next_auditid = code.next_auditid;
     let app = code.apps.entry(appid.to_owned()).or_default();
     let ok = |extra: Value| {
@@ -136,7 +140,7 @@ fn answer(code: &mut CodeState, appid: &str, name: &str, body: &Value, unnamed: 
             if !ext_ok {
                 return error(85013, "invalid ext_json");
             }
-            if template < 0 {
+            if !template_known {
                 return error(85014, "template not exist");
             }
             let version = body["user_version"].as_str().unwrap_or_default().to_owned();

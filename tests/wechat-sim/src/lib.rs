@@ -9,6 +9,7 @@ pub mod accounts;
 mod admin;
 mod api;
 pub mod code;
+pub mod library;
 mod page;
 pub mod push;
 pub mod registration;
@@ -56,6 +57,22 @@ pub fn router(state: Shared) -> Router {
             get(account_api::echo).post(account_api::echo),
         )
         .route("/wxa/getwxacode", post(account_api::getwxacode))
+        .route(
+            "/wxa/gettemplatedraftlist",
+            get(library::handle).post(library::handle),
+        )
+        .route(
+            "/wxa/addtotemplate",
+            get(library::handle).post(library::handle),
+        )
+        .route(
+            "/wxa/gettemplatelist",
+            get(library::handle).post(library::handle),
+        )
+        .route(
+            "/wxa/deletetemplate",
+            get(library::handle).post(library::handle),
+        )
         .route("/wxa/commit", get(code::handle).post(code::handle))
         .route("/wxa/getversioninfo", get(code::handle).post(code::handle))
         .route("/wxa/queryquota", get(code::handle).post(code::handle))

@@ -345,3 +345,61 @@ async fn a_registration_nobody_completes_expires_after_wechats_24_hours_and_free
     assert_ne!(again["registration_id"], id);
     assert_eq!(p.wechat.count("call_raw"), 2);
 }
+
+#[tokio::test]
+async fn the_template_library_is_called_with_the_component_token_as_access_token() {
+    let p = Platform::new().with_ticket().await;
+    let ok =
+        || wxopen::testing::Reply::Json(json!({"errcode": 0, "errmsg": "ok", "template_list": []}));
+    p.wechat.script("call_raw", [ok(), ok(), ok(), ok()]);
+    for payload in [
+        json!({"op": "gettemplatedraftlist"}),
+        json!({"op": "addtotemplate", "draft_id": 3}),
+        json!({"op": "gettemplatelist", "template_type": 0}),
+        json!({"op": "deletetemplate", "template_id": "7"}),
+    ] {
+        invoke(&p, payload).await.unwrap();
+    }
+    let sent = p.wechat.raw_sent.lock().unwrap().clone();
+    let paths: Vec<&str> = sent.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/wxa/gettemplatedraftlist",
+            "/wxa/addtotemplate",
+            "/wxa/gettemplatelist",
+            "/wxa/deletetemplate"
+        ]
+    );
+    assert!(sent.iter().all(|s| s.token_param == "access_token"));
+    assert_eq!(
+        sent[1].body,
+        Some(json!({"draft_id": 3, "template_type": 0}))
+    );
+    assert_eq!(
+        sent[2].query,
+        vec![("template_type".to_owned(), "0".to_owned())]
+    );
+    assert_eq!(sent[3].body, Some(json!({"template_id": 7})));
+    // WeChat's refusal is the error contract's 502 with its errcode; bad input sends nothing.
+    p.wechat
+        .script("call_raw", [wxopen::testing::Reply::Errcode(85065)]);
+    let full = invoke(&p, json!({"op": "addtotemplate", "draft_id": 3}))
+        .await
+        .unwrap_err();
+    assert_eq!((full.status, full.wechat_errcode), (502, Some(85065)));
+    for (payload, code) in [
+        (json!({"op": "addtotemplate"}), "missing_draft_id"),
+        (
+            json!({"op": "deletetemplate", "template_id": "seven"}),
+            "invalid_template_id",
+        ),
+        (
+            json!({"op": "gettemplatelist", "template_type": 4}),
+            "invalid_template_type",
+        ),
+    ] {
+        assert_eq!(invoke(&p, payload).await.unwrap_err().code, code);
+    }
+    assert_eq!(p.wechat.count("call_raw"), 5);
+}

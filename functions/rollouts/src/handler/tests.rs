@@ -21,6 +21,13 @@ async fn mini_program(p: &Platform, appid: &str) {
     .await;
 }
 
+/// WeChat's template library holds `template_id`.
+fn library_has(p: &Platform, template_id: u64) {
+    let list = json!({"errcode": 0, "template_list": [{"template_id": template_id, "user_version": "1.0.0"}]});
+    p.wechat
+        .script("call_raw", [wxopen::testing::Reply::Json(list)]);
+}
+
 fn create(targets: Value) -> Value {
     json!({"op": "create", "template_id": 12, "user_version": "1.0.0", "user_desc": "spring",
            "ext_json": {"extAppid": "{{authorizer_appid}}"}, "targets": targets,
@@ -37,6 +44,7 @@ async fn a_rollout_is_stored_and_each_target_queued_once() {
     // An Official Account (no code management) is not part of "all".
     p.authorized("wxofficial").await;
     let r = rollouts(&p, &queue);
+    library_has(&p, 12);
     let created = handle(&r, create(json!("all"))).await.unwrap();
     assert_eq!(created["targets"], 2);
     let id = created["rollout_id"].as_str().unwrap().to_owned();
@@ -52,7 +60,14 @@ async fn a_rollout_is_stored_and_each_target_queued_once() {
     assert_eq!(status["state"], "running");
     assert_eq!(status["counts"], json!({"pending": 2}));
     assert_eq!(status["targets"].as_array().unwrap().len(), 2);
-    assert_eq!(p.wechat.total(), 0, "nothing sent before the work runs");
+    let sent = p.wechat.raw_sent.lock().unwrap().clone();
+    let paths: Vec<&str> = sent.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/wxa/gettemplatelist"],
+        "only the library read before the work runs"
+    );
+    assert_eq!(sent[0].token_param, "access_token");
 }
 
 #[tokio::test]
@@ -95,6 +110,11 @@ async fn hostile_rollouts_are_refused_by_name_with_nothing_stored_queued_or_sent
     }
     assert!(queue.take().is_empty());
     assert_eq!(p.wechat.total(), 0);
+    // A template the library does not hold: refused after one read of the library.
+    library_has(&p, 99);
+    let err = handle(&r, create(json!(["wxmini1"]))).await.unwrap_err();
+    assert_eq!(err.code, "unknown_template");
+    assert!(queue.take().is_empty());
     let sweep = handle(&r, json!({"job": "sweep"})).await.unwrap();
     assert_eq!(sweep["rollouts"], 0, "no rollout was stored");
 }

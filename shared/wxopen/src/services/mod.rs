@@ -29,7 +29,7 @@ mod registrations;
 mod rollouts;
 mod views;
 
-pub use api_calls::{AuthorizerCalls, ComponentCalls, OAUTH_AUTHORIZE_URL};
+pub use api_calls::{AuthorizerCalls, ComponentCalls, TemplateOp, OAUTH_AUTHORIZE_URL};
 pub use authorization::{
     AuthPages, Authorization, AuthorizeRequest, Completed, Link, LinkRequest, LINK_LIFETIME,
     MAX_LINK_LIFETIME, STATE_LIFETIME, SUCCESS_LIFETIME,

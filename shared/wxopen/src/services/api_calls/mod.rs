@@ -6,6 +6,9 @@
 mod guard;
 mod options;
 mod quota;
+mod templates;
+
+pub use templates::TemplateOp;
 
 use super::{Registrations, ServiceError};
 use crate::clock::Timestamp;

@@ -95,6 +95,35 @@ impl Code {
         }
     }
 
+    /// `GET /wxa/gettemplatelist` (component token, as `access_token`): the platform's library.
+    pub async fn templates(&self) -> Answer {
+        let call = ApiCall {
+            path: "/wxa/gettemplatelist".into(),
+            method: Method::Get,
+            query: Map::new(),
+            body: None,
+            retry: false,
+        };
+        let checked = call.check().expect("a well-formed call");
+        match self
+            .api
+            .call_with_component_token(&checked, "access_token")
+            .await
+        {
+            Ok(resp) => match resp.json() {
+                Some(body) if body.get("errcode").and_then(Value::as_i64).unwrap_or(0) == 0 => {
+                    Answer::Done(body)
+                }
+                Some(body) => Answer::Refused {
+                    errcode: body["errcode"].as_i64().unwrap_or(-1),
+                    errmsg: body["errmsg"].as_str().unwrap_or_default().to_owned(),
+                },
+                None => Answer::Unknown("gettemplatelist answered without JSON".into()),
+            },
+            Err(e) => Answer::Unknown(e.to_string()),
+        }
+    }
+
     /// `POST /wxa/commit`.
     pub async fn commit(&self, appid: &AuthorizerAppid, body: Value) -> Answer {
         self.call(appid, Method::Post, "/wxa/commit", Some(body))

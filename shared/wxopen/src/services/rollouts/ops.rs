@@ -102,6 +102,7 @@ impl Rollouts {
             ));
         }
         let targets = self.resolve_targets(&req.targets).await?;
+        self.require_template(&template_id).await?;
         let now = self.now();
         let id = format!("ro-{}", hex::encode(rand::random::<[u8; 10]>()));
         let stored: Vec<StoredTarget> = targets
@@ -146,6 +147,47 @@ impl Rollouts {
             rollout_id: id,
             targets: stored.len(),
         })
+    }
+
+    /// The template must be in the platform's library: a rollout of one that is not would fail
+    /// every target at its commit (85014).
+    async fn require_template(&self, template_id: &str) -> Result<(), ServiceError> {
+        let list = match self.code.templates().await {
+            super::Answer::Done(list) => list,
+            super::Answer::Refused { errcode, errmsg } => {
+                return Err(crate::wechat::WeChatError::Api {
+                    endpoint: "gettemplatelist",
+                    errcode,
+                    errmsg,
+                }
+                .into())
+            }
+            super::Answer::NotSent { reason, .. } | super::Answer::Unknown(reason) => {
+                return Err(crate::wechat::WeChatError::UnexpectedShape {
+                    endpoint: "gettemplatelist",
+                    reason,
+                }
+                .into())
+            }
+        };
+        let templates = list["template_list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let known = templates.iter().any(|t| {
+            t["template_id"]
+                .as_u64()
+                .map(|id| id.to_string())
+                .as_deref()
+                == Some(template_id)
+        });
+        if !known {
+            return Err(ServiceError::invalid(
+                "unknown_template",
+                format!("template {template_id} is not in the platform's library: add a draft with component-api's addtotemplate, then pick one from gettemplatelist"),
+            ));
+        }
+        Ok(())
     }
 
     /// The targets named (each a stored, authorized Mini Program that granted code
