@@ -11,4 +11,5 @@ pub mod kms;
 pub mod lanes;
 pub mod logs;
 pub mod stack;
+pub mod watch;
 pub mod wechat_stub;

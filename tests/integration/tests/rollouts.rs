@@ -5,6 +5,7 @@
 use integration_tests::bus::Bus;
 use integration_tests::lanes::Lanes;
 use integration_tests::stack::{stack_with, Stack};
+use integration_tests::watch::{warm, watch_vars, Watch};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -16,21 +17,60 @@ struct Fleet {
     bus: Bus,
     lanes: Lanes,
     apps: Vec<String>,
+    /// `rollouts` and `messages` under `cargo lambda watch`, when the fleet runs there.
+    watch: Option<Watch>,
 }
 
 /// The stack with `n` seeded Mini Programs authorized (each bound to `customer-<i>`).
 async fn fleet(n: usize) -> Fleet {
+    fleet_on(n, false).await
+}
+
+/// The same, with `rollouts` and `messages` (where WeChat pushes audit results) run by
+/// `cargo lambda watch` when `watched`, on the same table, key, queue and bus.
+async fn fleet_on(n: usize, watched: bool) -> Fleet {
     let bus = Bus::create().await;
     let lanes = Lanes::create(&bus).await;
-    let s = stack_with(&[
+    let key = integration_tests::kms::create_key().await;
+    let vars = [
         ("EVENT_BUS_NAME", bus.name.as_str()),
         ("ROLLOUT_QUEUE_URL", lanes.work_url.as_str()),
         ("ROLLOUT_RETRY_SECONDS", "1"),
         ("ROLLOUT_QUOTA_WAIT_SECONDS", "1"),
         ("ROLLOUT_AUDIT_POLL_SECONDS", "1"),
         ("ROLLOUT_STUCK_SECONDS", "1"),
-    ])
-    .await;
+        ("TOKEN_KMS_KEY_ID", key.as_str()),
+    ];
+    let s = stack_with(&vars).await;
+    let watch = match watched {
+        false => None,
+        true => {
+            let endpoints: Vec<(&str, String)> =
+                ["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_EVENTBRIDGE"]
+                    .into_iter()
+                    .map(|n| (n, std::env::var(n).expect("make test sets it")))
+                    .collect();
+            let mut extra: Vec<(&str, &str)> = vars
+                .iter()
+                .filter(|(n, _)| *n != "TOKEN_KMS_KEY_ID")
+                .copied()
+                .collect();
+            extra.extend(endpoints.iter().map(|(n, v)| (*n, v.as_str())));
+            let all = watch_vars(s.env_store.table(), &s.sim.base_url, &key, &extra);
+            let watch = tokio::task::spawn_blocking(move || Watch::start(&all))
+                .await
+                .unwrap();
+            let messages = format!("http://127.0.0.1:{}/lambda-url/messages", watch.port);
+            warm(&format!("{messages}/wx570bc396a51b8ff8")).await;
+            watch
+                .invoke_api("rollouts", &json!({"job": "sweep"}))
+                .await
+                .expect("rollouts answers");
+            // WeChat pushes audit results to the watched message URL.
+            s.sim.state.lock().unwrap().config.messages_url = Some(format!("{messages}/$APPID$"));
+            Some(watch)
+        }
+    };
     let (_, seeded) = s
         .post_json(
             &format!("{}/_sim/seed", s.sim.base_url),
@@ -58,11 +98,19 @@ async fn fleet(n: usize) -> Fleet {
         bus,
         lanes,
         apps,
+        watch,
     }
 }
 
 impl Fleet {
     async fn invoke(&self, payload: Value) -> Result<Value, String> {
+        if let Some(watch) = &self.watch {
+            return watch.invoke_api("rollouts", &payload).await.map_err(|e| {
+                let error: Value = serde_json::from_str(&e).unwrap_or_default();
+                let code = error["errorType"].as_str().unwrap_or("").to_owned();
+                format!("{code}: {e}")
+            });
+        }
         rollouts::handler::handle(&self.s.services.rollouts, payload)
             .await
             .map_err(|e| format!("{}: {}", e.code, e.message))
@@ -134,8 +182,8 @@ fn per_app(code: &Value, name: &str) -> BTreeMap<String, u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_mini_programs_are_released_within_a_quota_of_five_and_three_in_audit() {
-    let f = fleet(20).await;
+async fn under_watch_twenty_mini_programs_are_released_within_a_quota_of_five_and_three_in_audit() {
+    let f = fleet_on(20, true).await;
     f.sim("/_sim/code/settings", json!({"quota": 5})).await;
     let created = f
         .invoke(create(json!("all"), json!("auto"), 3))
