@@ -120,6 +120,11 @@ function_env=(
   # Tokens are sealed under a key of moto's KMS, created below under this alias.
   "TOKEN_KMS_KEY_ID=${TOKEN_KMS_KEY_ID:-alias/wxopen-dev}"
   "EVENT_BUS_NAME=${bus}"
+  # The rollouts' work queue on moto (dev_events.py creates it and plays Lambda polling it).
+  "ROLLOUT_QUEUE_URL=http://127.0.0.1:${MOTO_PORT}/123456789012/${bus}-rollouts"
+  "AWS_ENDPOINT_URL_SQS=http://127.0.0.1:${MOTO_PORT}"
+  "ROLLOUT_RETRY_SECONDS=${ROLLOUT_RETRY_SECONDS:-5}"
+  "ROLLOUT_AUDIT_POLL_SECONDS=${ROLLOUT_AUDIT_POLL_SECONDS:-60}"
   "AWS_REGION=us-east-1"
   "AWS_ACCESS_KEY_ID=testing"
   "AWS_SECRET_ACCESS_KEY=testing"

@@ -1,9 +1,11 @@
-"""The event side of `make dev`: what AWS does around the notifier and the event bus, on loopback.
+"""The event side of `make dev`: what AWS does around the notifier, the rollouts and the event bus, on loopback.
 
 Creates the EventBridge bus and a rule sending every `wxopen` event to an SQS queue (on moto),
-then loops: reads the table's stream from DynamoDB Local, keeps the records that the template's
-event source mapping filter admits, invokes the notifier with them as Lambda would (delivering a
-batch again from its first failed record), and prints every event the queue receives.
+the rollouts' work queue and the template's rule on audit results, then loops: reads the table's
+stream from DynamoDB Local, keeps the records that the template's event source mapping filter
+admits, invokes the notifier with them as Lambda would (delivering a batch again from its first
+failed record); feeds the rollout queue and the audit results to `rollouts` as Lambda would, and
+its sweep every 30 seconds; and prints every event the queue receives.
 
 Usage: dev_events.py DYNAMODB_URL MOTO_URL TABLE BUS FUNCTIONS_URL
 """
@@ -41,6 +43,51 @@ def setup_bus(moto, bus):
     events.put_targets(Rule="all-wxopen-events", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     print(f"[events] rule all-wxopen-events on bus {bus} -> SQS {queue}", flush=True)
     return sqs, queue
+
+
+def audit_pattern():
+    """The rollouts' rule on audit results, from template.yaml."""
+    with open("template.yaml", encoding="utf-8") as f:
+        doc = yaml.load(f, Loader=TemplateLoader)
+    rule = doc["Resources"]["RolloutsFunction"]["Properties"]["Events"]["AuditResults"]["Properties"]
+    return json.dumps(rule["Pattern"])
+
+
+def setup_rollouts(moto, bus, sqs):
+    """The rollout queue and a queue the audit rule delivers to."""
+    events = boto3.client("events", endpoint_url=moto, **CREDENTIALS)
+    work = sqs.create_queue(QueueName=f"{bus}-rollouts", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    audits = sqs.create_queue(QueueName=f"{bus}-rollout-audits")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=audits, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="rollout-audits", EventBusName=bus, EventPattern=audit_pattern())
+    events.put_targets(Rule="rollout-audits", EventBusName=bus, Targets=[{"Id": "rollouts", "Arn": arn}])
+    print(f"[events] rollout work on SQS {work}; audit results -> rollouts", flush=True)
+    return work, audits
+
+
+def invoke(functions_url, function, payload):
+    req = urllib.request.Request(
+        f"{functions_url}/2015-03-31/functions/{function}/invocations",
+        data=json.dumps(payload).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return json.load(resp)
+
+
+def feed_rollouts(functions_url, sqs, work, audits):
+    """One batch of rollout work and the audit results waiting, to `rollouts`, as Lambda feeds them."""
+    got = sqs.receive_message(QueueUrl=work, MaxNumberOfMessages=10).get("Messages", [])
+    if got:
+        records = [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs"} for m in got]
+        answer = invoke(functions_url, "rollouts", {"Records": records}) or {}
+        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        for m in got:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=work, ReceiptHandle=m["ReceiptHandle"])
+    for m in sqs.receive_message(QueueUrl=audits, MaxNumberOfMessages=10).get("Messages", []):
+        invoke(functions_url, "rollouts", json.loads(m["Body"]))
+        sqs.delete_message(QueueUrl=audits, ReceiptHandle=m["ReceiptHandle"])
 
 
 def lambda_record(record, stream_arn):
@@ -82,6 +129,8 @@ def invoke_notifier(functions_url, records):
 def main():
     ddb_url, moto, table, bus, functions_url = sys.argv[1:6]
     sqs, queue = setup_bus(moto, bus)
+    work, audits = setup_rollouts(moto, bus, sqs)
+    last_sweep = time.monotonic()
     admitted = stream_filter()
     dynamodb = boto3.client("dynamodb", endpoint_url=ddb_url, **CREDENTIALS)
     streams = boto3.client("dynamodbstreams", endpoint_url=ddb_url, **CREDENTIALS)
@@ -102,11 +151,18 @@ def main():
             records = [lambda_record(r, stream_arn) for r in out["Records"] if admitted(r)]
             if records:
                 invoke_notifier(functions_base, records)
+        try:
+            feed_rollouts(functions_base, sqs, work, audits)
+            if time.monotonic() - last_sweep > 30:
+                last_sweep = time.monotonic()
+                invoke(functions_base, "rollouts", {"job": "sweep"})
+        except Exception as e:  # the function's own log says more; keep the rest of the stack going
+            print(f"[events] rollouts: {e}", flush=True)
         for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
             event = json.loads(message["Body"])
             detail = event.get("detail", {})
-            subject = detail.get("authorizer_appid") or detail.get("registration_id") or detail.get("info_type")
-            what = detail.get("change") or detail.get("event") or detail.get("msg_type") or detail.get("reason") or ""
+            subject = detail.get("authorizer_appid") or detail.get("registration_id") or detail.get("rollout_id") or detail.get("info_type")
+            what = detail.get("change") or detail.get("state") or detail.get("event") or detail.get("msg_type") or detail.get("reason") or ""
             customer = f"for {detail['ext']}" if detail.get("ext") else ""
             said = " ".join(part for part in (subject, what, customer) if part)
             print(f"[event] {event.get('detail-type')}: {said} (id {detail.get('id')})", flush=True)

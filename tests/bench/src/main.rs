@@ -43,6 +43,9 @@ async fn run() -> String {
     if wanted("storm") {
         phases::storm::run(&mut b, &mut r).await;
     }
+    if wanted("rollouts") {
+        phases::rollouts::run(&mut b, &mut r).await;
+    }
     if wanted("scale") {
         phases::scale::run(&mut b, &mut r).await;
     }

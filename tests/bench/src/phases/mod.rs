@@ -4,6 +4,7 @@ pub mod calls;
 pub mod cold;
 pub mod messages;
 pub mod passthrough;
+pub mod rollouts;
 pub mod scale;
 pub mod storm;
 pub mod warm;

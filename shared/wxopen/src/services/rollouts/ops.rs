@@ -95,10 +95,10 @@ impl Rollouts {
         let max_in_audit = req
             .max_in_audit
             .unwrap_or(self.settings.default_max_in_audit);
-        if !(1..=100).contains(&max_in_audit) {
+        if !(1..=MAX_TARGETS as u32).contains(&max_in_audit) {
             return Err(ServiceError::invalid(
                 "invalid_max_in_audit",
-                "max_in_audit must be 1 to 100",
+                format!("max_in_audit must be 1 to {MAX_TARGETS}"),
             ));
         }
         let targets = self.resolve_targets(&req.targets).await?;
