@@ -43,43 +43,15 @@ impl Bus {
             .expect("create the queue")
             .queue_url
             .unwrap();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
-        events
-            .put_rule()
-            .name("all-wxopen")
-            .event_bus_name(&name)
-            .event_pattern(r#"{"source": ["wxopen"]}"#)
-            .send()
-            .await
-            .expect("create the rule");
-        events
-            .put_targets()
-            .rule("all-wxopen")
-            .event_bus_name(&name)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("queue")
-                    .arn(queue_arn)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .expect("target the queue");
-        Self {
+        let bus = Self {
             name,
             queue_url,
             sqs,
-        }
+        };
+        let queue_url = bus.queue_url.clone();
+        bus.rule_to_queue("all-wxopen", r#"{"source": ["wxopen"]}"#, &queue_url)
+            .await;
+        bus
     }
 
     /// A rule named `rule` on this bus sending the events `pattern` matches to the queue at
