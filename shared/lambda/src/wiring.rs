@@ -250,11 +250,11 @@ pub async fn core() -> Result<Core<DynamoStore>, ConfigError> {
     store.warm_up();
     let env = logged(Env::load(&sdk).await)?;
     let config = logged(env.core())?;
-    let wechat = HttpWeChat::new(
-        config.api_base.as_str(),
-        HttpWeChat::DEFAULT_TIMEOUT,
-        RetryPolicy::default(),
-    );
+    let fallbacks = logged(env.fallback_bases(&config.api_base))?;
+    let fallbacks: Vec<String> = fallbacks.iter().map(|u| u.to_string()).collect();
+    let points = wxopen::wechat::AccessPoints::new(config.api_base.as_str(), &fallbacks);
+    let wechat =
+        HttpWeChat::with_points(points, HttpWeChat::DEFAULT_TIMEOUT, RetryPolicy::default());
     let publisher = publisher_for(&sdk, env.event_bus());
     Ok(Core::new(
         env,

@@ -39,6 +39,8 @@ pub const REFUSALS_NOT_RENEWED: &str = "RefusalsNotRenewed";
 pub const KEY_UNAVAILABLE: &str = "KeyUnavailable";
 /// Tokens read in plaintext, written before sealing: zero once the table is migrated.
 pub const PLAINTEXT_TOKENS_READ: &str = "PlaintextTokensRead";
+/// Calls moved to another WeChat access point because the one in use failed.
+pub const WECHAT_FAILOVERS: &str = "WeChatFailovers";
 /// Rollout targets entering a state, labelled `State`.
 pub const ROLLOUT_TARGETS: &str = "RolloutTargets";
 /// `submit_audit` calls sent (each spends the platform's audit quota).
@@ -170,4 +172,9 @@ pub fn audit_quota_left(rest: i64) {
 /// An overdue audit was polled.
 pub fn audit_overdue() {
     counter!(AUDITS_OVERDUE).increment(1);
+}
+
+/// A call moved to another WeChat access point.
+pub fn wechat_failover() {
+    counter!(WECHAT_FAILOVERS).increment(1);
 }

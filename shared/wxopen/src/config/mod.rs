@@ -11,8 +11,10 @@ use std::collections::HashMap;
 use url::Url;
 use wxopen_models::{ComponentAppid, Secret};
 
+mod access_points;
 mod rollouts;
 mod secrets;
+pub use access_points::DEFAULT_FALLBACK_BASE;
 pub use secrets::{Part, SecretBundle};
 
 /// Default `WECHAT_API_BASE`.
@@ -182,6 +184,7 @@ const VARIABLES: &[&str] = &[
     "AUTH_ANONYMOUS",
     "EVENT_BUS_NAME",
     "TOKEN_KMS_KEY_ID",
+    "WECHAT_API_FALLBACK_BASES",
     "ROLLOUT_QUEUE_URL",
     "ROLLOUT_RETRY_SECONDS",
     "ROLLOUT_QUOTA_WAIT_SECONDS",
@@ -218,7 +221,9 @@ impl Env {
             .iter()
             .filter_map(|name| {
                 let value = lookup(name)?.trim().to_owned();
-                (!value.is_empty()).then_some((*name, value))
+                // Set and empty means "none" for the fallbacks, not "unset" (the default).
+                let kept = !value.is_empty() || *name == "WECHAT_API_FALLBACK_BASES";
+                kept.then_some((*name, value))
             })
             .collect();
         Self {

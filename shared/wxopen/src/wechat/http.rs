@@ -1,11 +1,12 @@
 //! [`WeChatApi`] over HTTPS with reqwest: one client per container, a timeout on every call,
 //! retries for transient failures only.
 
-use super::{RawRequest, RawResponse, RetryPolicy, WeChatApi, WeChatError};
+use super::{AccessPoints, RawRequest, RawResponse, RetryPolicy, WeChatApi, WeChatError};
 use async_trait::async_trait;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 use wxopen_models::api::{
     AuthorizerTokenRequest, AuthorizerTokenResponse, ClearQuotaRequest, ComponentTokenRequest,
@@ -21,22 +22,30 @@ use wxopen_models::AccessToken;
 #[derive(Clone)]
 pub struct HttpWeChat {
     pub(super) http: reqwest::Client,
-    pub(super) base: String,
+    pub(super) points: Arc<AccessPoints>,
     pub(super) retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for HttpWeChat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpWeChat")
-            .field("base", &self.base)
+            .field("points", &self.points)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
 
-/// Outcome of one attempt: retry it or give up with this error.
+/// Outcome of one failed attempt: what may be done next.
 pub(super) enum Attempt {
+    /// The request never reached WeChat (no connection, DNS, TLS, a gateway's 5xx before it):
+    /// sent again, at another access point when there is one.
+    Undelivered(WeChatError),
+    /// The answer was lost after the request left, and the call may be replayed: sent again,
+    /// at another access point when there is one.
+    Lost(WeChatError),
+    /// WeChat answered that it is busy (-1): sent again to the same point, after a pause.
     Transient(WeChatError),
+    /// Give up with this error.
     Final(WeChatError),
 }
 
@@ -44,8 +53,15 @@ impl HttpWeChat {
     /// The default timeout of one attempt.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-    /// A client for `api_base` (`WECHAT_API_BASE`, e.g. `https://api.weixin.qq.com`).
+    /// A client for `api_base` (`WECHAT_API_BASE`, e.g. `https://api.weixin.qq.com`), with no
+    /// other access point.
     pub fn new(api_base: &str, timeout: Duration, retry: RetryPolicy) -> Self {
+        Self::with_points(AccessPoints::new(api_base, &[]), timeout, retry)
+    }
+
+    /// A client for the access points `points` (`WECHAT_API_BASE`, then
+    /// `WECHAT_API_FALLBACK_BASES`).
+    pub fn with_points(points: AccessPoints, timeout: Duration, retry: RetryPolicy) -> Self {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
@@ -55,8 +71,54 @@ impl HttpWeChat {
             .expect("a client with rustls and no custom roots always builds");
         Self {
             http,
-            base: api_base.trim_end_matches('/').to_owned(),
+            points: Arc::new(points),
             retry,
+        }
+    }
+
+    /// Sends an attempt (`send` with the URL of `path` at an access point, and the attempt's
+    /// number) until one answers: an undelivered request, or a replayable one whose answer was
+    /// lost, moves at once to the next access point (the failed one skipped for a while), a
+    /// busy WeChat is asked again after a pause, up to the retry policy's attempts.
+    pub(super) async fn with_failover<T, F, Fut>(
+        &self,
+        path: &str,
+        endpoint: &str,
+        send: F,
+    ) -> Result<T, WeChatError>
+    where
+        F: Fn(String, u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Attempt>>,
+    {
+        let attempts = self.retry.max_attempts.max(1);
+        let (mut attempt, mut moves) = (1, 0);
+        let mut point = self.points.choose();
+        loop {
+            let url = format!("{}{path}", self.points.base(point));
+            let error = match send(url, attempt).await {
+                Ok(answer) => return Ok(answer),
+                Err(Attempt::Final(e)) => return Err(e),
+                Err(Attempt::Undelivered(e) | Attempt::Lost(e))
+                    if moves + 1 < self.points.len() =>
+                {
+                    if let Some(next) = self.points.failed(point) {
+                        let (from, to) = (self.points.base(point), self.points.base(next));
+                        tracing::warn!(endpoint, from, to, error = %e, "WeChat access point failed: moving to the next");
+                        crate::telemetry::wechat_failover();
+                        (point, moves) = (next, moves + 1);
+                        continue;
+                    }
+                    e
+                }
+                Err(Attempt::Undelivered(e) | Attempt::Lost(e) | Attempt::Transient(e)) => e,
+            };
+            if attempt >= attempts {
+                return Err(error);
+            }
+            let delay = self.retry.delay(attempt);
+            tracing::warn!(endpoint, attempt, error = %error, delay_ms = delay.as_millis() as u64, "transient WeChat failure, retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
         }
     }
 
@@ -70,15 +132,16 @@ impl HttpWeChat {
         Req: Serialize + Sync,
         Resp: DeserializeOwned,
     {
-        let url = format!("{}/cgi-bin/component/{endpoint}", self.base);
+        let path = format!("/cgi-bin/component/{endpoint}");
         let token = token.map(|t| ("component_access_token", t));
-        self.call_url(&url, endpoint, token, body).await
+        self.call_path(&path, endpoint, token, body).await
     }
 
-    /// One call to `url` with retries; `token` is the query parameter carrying the token.
-    async fn call_url<Req, Resp>(
+    /// One call to `path` with retries and failover; `token` is the query parameter carrying
+    /// the token.
+    async fn call_path<Req, Resp>(
         &self,
-        url: &str,
+        path: &str,
         endpoint: &'static str,
         token: Option<(&'static str, &AccessToken)>,
         body: &Req,
@@ -87,21 +150,10 @@ impl HttpWeChat {
         Req: Serialize + Sync,
         Resp: DeserializeOwned,
     {
-        let attempts = self.retry.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.attempt(url, endpoint, token, body, attempt).await {
-                Ok(resp) => return Ok(resp),
-                Err(Attempt::Final(e)) => return Err(e),
-                Err(Attempt::Transient(e)) if attempt >= attempts => return Err(e),
-                Err(Attempt::Transient(e)) => {
-                    let delay = self.retry.delay(attempt);
-                    tracing::warn!(endpoint, attempt, error = %e, delay_ms = delay.as_millis() as u64, "transient WeChat failure, retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-            }
-        }
+        self.with_failover(path, endpoint, |url, attempt| async move {
+            self.attempt(&url, endpoint, token, body, attempt).await
+        })
+        .await
     }
 
     async fn attempt<Req, Resp>(
@@ -130,7 +182,8 @@ impl HttpWeChat {
             .await
             .map_err(|e| transport_error(endpoint, attempt, e, replay_safe(endpoint)))?;
         if status.is_server_error() {
-            return Err(Attempt::Transient(WeChatError::Http {
+            // WeChat answers its own errors with 200 and an errcode: a 5xx is a gateway's.
+            return Err(Attempt::Undelivered(WeChatError::Http {
                 endpoint,
                 status: status.as_u16(),
                 attempts: attempt,
@@ -196,8 +249,9 @@ fn replay_safe(endpoint: &str) -> bool {
     }
 }
 
-/// Transport failures are transient when the request never left (a failed connect) or may be
-/// replayed; otherwise final. The URL (which carries the token) is stripped first.
+/// A transport failure: undelivered when the request never left (a failed connect, DNS, TLS),
+/// lost when it left and may be replayed, otherwise final. The URL (which carries the token)
+/// is stripped first.
 pub(super) fn transport_error(
     endpoint: &'static str,
     attempts: u32,
@@ -222,10 +276,10 @@ pub(super) fn transport_error(
             reason,
         }
     };
-    if sent && !replayable {
-        Attempt::Final(error)
-    } else {
-        Attempt::Transient(error)
+    match (sent, replayable) {
+        (false, _) => Attempt::Undelivered(error),
+        (true, true) => Attempt::Lost(error),
+        (true, false) => Attempt::Final(error),
     }
 }
 
@@ -314,9 +368,9 @@ impl WeChatApi for HttpWeChat {
         authorizer_token: &AccessToken,
         msg: &CustomTextMessage,
     ) -> Result<(), WeChatError> {
-        let url = format!("{}/cgi-bin/message/custom/send", self.base);
+        let path = "/cgi-bin/message/custom/send";
         let token = Some(("access_token", authorizer_token));
-        self.call_url::<_, IgnoredAny>(&url, "message/custom/send", token, msg)
+        self.call_path::<_, IgnoredAny>(path, "message/custom/send", token, msg)
             .await
             .map(|_| ())
     }

@@ -2,11 +2,13 @@
 
 mod error;
 mod http;
+mod points;
 mod raw;
 mod retry;
 
 pub use error::WeChatError;
 pub use http::HttpWeChat;
+pub use points::{AccessPoints, SKIP_FOR};
 pub use raw::{RawRequest, RawResponse};
 pub use retry::RetryPolicy;
 

@@ -80,25 +80,14 @@ impl RawResponse {
 }
 
 impl HttpWeChat {
-    /// Sends `req`, retrying -1, a failed connect and HTTP 5xx, and a lost answer only when the
-    /// call is safe to replay. Any other answer, errcodes included, is returned as it came.
+    /// Sends `req`, retrying -1, an undelivered request (at the next access point when there
+    /// is one) and a lost answer only when the call is safe to replay. Any other answer,
+    /// errcodes included, is returned as it came.
     pub(super) async fn raw(&self, req: &RawRequest<'_>) -> Result<RawResponse, WeChatError> {
-        let url = format!("{}{}", self.base, req.call.path);
-        let attempts = self.retry.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.raw_attempt(&url, req, attempt).await {
-                Ok(resp) => return Ok(resp),
-                Err(Attempt::Final(e)) => return Err(e),
-                Err(Attempt::Transient(e)) if attempt >= attempts => return Err(e),
-                Err(Attempt::Transient(e)) => {
-                    let delay = self.retry.delay(attempt);
-                    tracing::warn!(path = %req.call.path, attempt, error = %e, delay_ms = delay.as_millis() as u64, "transient WeChat failure, retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-            }
-        }
+        self.with_failover(&req.call.path, ENDPOINT, |url, attempt| async move {
+            self.raw_attempt(&url, req, attempt).await
+        })
+        .await
     }
 
     async fn raw_attempt(
@@ -150,7 +139,7 @@ impl HttpWeChat {
             };
             // A gateway error may come after WeChat acted: only a replayable call is sent again.
             return Err(if call.replay_safe {
-                Attempt::Transient(e)
+                Attempt::Lost(e)
             } else {
                 Attempt::Final(e)
             });
