@@ -67,9 +67,24 @@ env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS CARGO_TARGET_DIR=target/cross \
   target/cross-build.seconds >"${cross_log}" 2>&1 &
 cross_build=$!
 
-step "cfn-lint template.yaml" .venv/bin/cfn-lint template.yaml
+# The template as deployed with the platform's own domain too (its parameters' defaults set), in
+# the global partition's region and the two China regions.
+python3 - <<'PY'
+import re
+text = open("template.yaml", encoding="utf-8").read()
+for name, value in [("DomainName", "wx.platform.example"),
+                    ("CertificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"),
+                    ("HostedZoneId", "Z0123456789ABCDEFGHIJ")]:
+    text, n = re.subn(rf'(\n  {name}:\n    Type: String\n    Default: )""', rf'\g<1>"{value}"', text)
+    assert n == 1, name
+open("target/template-with-domain.yaml", "w", encoding="utf-8").write(text)
+PY
+step "cfn-lint (us-east-1, cn-north-1, cn-northwest-1; domain unset and set)" \
+  .venv/bin/cfn-lint --regions us-east-1 cn-north-1 cn-northwest-1 -- template.yaml target/template-with-domain.yaml
 step "sam validate --lint" env SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint \
   --template template.yaml --region us-east-1
+step "sam validate --lint (with a domain)" env SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint \
+  --template target/template-with-domain.yaml --region us-east-1
 step "cargo test (DynamoDB Local, moto)" scripts/with-local-aws.sh cargo test --workspace --locked
 
 wait_e2e_setup() {

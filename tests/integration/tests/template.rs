@@ -287,14 +287,14 @@ fn the_refresher_is_scheduled_and_the_outputs_name_what_an_operator_pastes() {
     ] {
         assert!(!t["Outputs"][output].is_null(), "{output}");
     }
-    assert!(untag(&t["Outputs"]["AuthorizationEventUrl"]["Value"])
-        .as_str()
-        .unwrap()
-        .ends_with("/wechat/events"));
-    assert!(untag(&t["Outputs"]["RedirectUri"]["Value"])
-        .as_str()
-        .unwrap()
-        .ends_with("/wechat/callback"));
+    assert!(each_choice_ends_with(
+        &t["Outputs"]["AuthorizationEventUrl"]["Value"],
+        "/wechat/events"
+    ));
+    assert!(each_choice_ends_with(
+        &t["Outputs"]["RedirectUri"]["Value"],
+        "/wechat/callback"
+    ));
     assert_eq!(t["Parameters"]["SecretsArn"]["Type"], "String");
 }
 
@@ -369,10 +369,18 @@ fn history_items_reach_the_notifier_through_the_stream_and_only_it_messages_and_
             assert!(!f["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"].is_null());
         }
     }
-    assert!(untag(&t["Outputs"]["MessageUrl"]["Value"])
-        .as_str()
-        .unwrap()
-        .ends_with("/wechat/messages/$APPID$"));
+    assert!(each_choice_ends_with(
+        &t["Outputs"]["MessageUrl"]["Value"],
+        "/wechat/messages/$APPID$"
+    ));
+}
+
+/// Whether a URL (an `!If` of the custom domain's and the API's own) ends with `path` either way.
+fn each_choice_ends_with(v: &Value, path: &str) -> bool {
+    let choices = untag(v).as_sequence().expect("an !If of two URLs");
+    choices[1..]
+        .iter()
+        .all(|c| untag(c).as_str().is_some_and(|u| u.ends_with(path)))
 }
 
 /// The template as CloudFormation would render it for some parameter values: conditions
@@ -1005,5 +1013,91 @@ fn rollouts_run_on_their_queue_the_bus_and_a_schedule_with_dead_letters_and_the_
     assert_eq!(
         alarm("AuditQuotaAlarm")["ComparisonOperator"],
         "LessThanOrEqualToThreshold"
+    );
+}
+
+#[test]
+fn every_public_url_follows_the_custom_domain_and_the_console_link_the_partition() {
+    let t = template();
+    let rendered = |domain: &str, zone: &str, partition: &str| Rendered {
+        t: &t,
+        params: std::collections::HashMap::from([
+            ("DomainName", Value::String(domain.into())),
+            ("HostedZoneId", Value::String(zone.into())),
+            ("AWS::Partition", Value::String(partition.into())),
+        ]),
+    };
+    let callback = &t["Globals"]["Function"]["Environment"]["Variables"]["AUTH_CALLBACK_URL"];
+    let outputs = t["Outputs"].as_mapping().unwrap();
+    for (domain, zone) in [
+        ("", ""),
+        ("wx.platform.example", ""),
+        ("wx.platform.example", "Z0123456789"),
+    ] {
+        let r = rendered(domain, zone, "aws");
+        // Every URL the functions or an operator use: the callback and each URL output.
+        let mut urls = vec![("AUTH_CALLBACK_URL".to_owned(), r.resolve(callback))];
+        for (name, output) in outputs {
+            let value = r.resolve(&output["Value"]);
+            let is_url = value
+                .as_str()
+                .is_some_and(|v| v.starts_with("https://") && !v.contains("console"));
+            if is_url {
+                urls.push((name.as_str().unwrap().to_owned(), value));
+            }
+        }
+        assert!(urls.len() >= 6, "{urls:?}");
+        for (name, url) in &urls {
+            let url = url.as_str().unwrap();
+            match domain.is_empty() {
+                true => assert!(
+                    url.starts_with(
+                        "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+                    ),
+                    "{name}: {url}"
+                ),
+                false => assert!(url.starts_with("https://${DomainName}/"), "{name}: {url}"),
+            }
+        }
+        let created: Vec<String> = r.resources().into_iter().map(|(id, _)| id).collect();
+        let has = |id: &str| created.iter().any(|c| c == id);
+        assert_eq!(
+            (has("ApiDomain"), has("ApiMapping")),
+            (!domain.is_empty(), !domain.is_empty())
+        );
+        assert_eq!(has("ApiDomainRecord"), !zone.is_empty());
+        let api = &resources(&t)
+            .into_iter()
+            .find(|(id, _)| id == "HttpApi")
+            .unwrap()
+            .1["Properties"];
+        assert_eq!(
+            r.resolve(&api["DisableExecuteApiEndpoint"]),
+            Value::Bool(!domain.is_empty())
+        );
+    }
+    // The certificate is required with a domain.
+    let rule = &t["Rules"]["CertificateForDomain"];
+    assert!(serde_yaml::to_string(rule)
+        .unwrap()
+        .contains("CertificateArn"));
+    // The dashboard's link in each partition.
+    for (partition, console) in [
+        ("aws", "https://console.aws.amazon.com/"),
+        ("aws-cn", "https://console.amazonaws.cn/"),
+    ] {
+        let link = rendered("", "", partition).resolve(&t["Outputs"]["DashboardUrl"]["Value"]);
+        assert!(
+            link.as_str().unwrap().starts_with(console),
+            "{partition}: {link:?}"
+        );
+    }
+    // WeChat's other access points reach every function.
+    let fallbacks =
+        &t["Globals"]["Function"]["Environment"]["Variables"]["WECHAT_API_FALLBACK_BASES"];
+    assert_eq!(untag(fallbacks), "WeChatApiFallbackBases");
+    assert_eq!(
+        t["Parameters"]["WeChatApiFallbackBases"]["Default"],
+        wxopen::config::DEFAULT_FALLBACK_BASE
     );
 }
