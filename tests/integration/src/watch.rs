@@ -72,7 +72,11 @@ impl Watch {
             &port.to_string(),
         ]);
         for (k, v) in vars {
-            cmd.arg("--env-var").arg(format!("{k}={v}"));
+            // cargo lambda refuses an empty --env-var; the functions inherit its environment.
+            match v.is_empty() {
+                true => cmd.env(k, v),
+                false => cmd.arg("--env-var").arg(format!("{k}={v}")),
+            };
         }
         // cargo test sets these for the test process; inherited, they reach watch's cargo and
         // its build scripts (CARGO_MANIFEST_DIR is tracked), which then rebuild shared
