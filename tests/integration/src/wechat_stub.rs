@@ -237,3 +237,34 @@ fn default_reply(endpoint: &str, body: &Value, n: u64) -> Reply {
         _ => Reply::json(json!({"errcode": 40066, "errmsg": "invalid url"})),
     }
 }
+
+/// A loopback URL nothing listens on: connections to it are refused (an access point down).
+pub fn closed() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// A loopback server that reads every request and never answers (an access point that took a
+/// request and hangs); how many requests it received.
+pub async fn hanging() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                if socket.read(&mut buf).await.unwrap_or(0) > 0 {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+            });
+        }
+    });
+    (url, received)
+}

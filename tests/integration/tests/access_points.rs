@@ -3,11 +3,9 @@
 //! elsewhere, a replayable call whose answer was lost is, and with no fallback the failure is
 //! the named error it always was.
 
-use integration_tests::wechat_stub::StubWeChat;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use integration_tests::wechat_stub::{closed, hanging, StubWeChat};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use wxopen::wechat::{AccessPoints, HttpWeChat, RetryPolicy, WeChatApi, WeChatError};
 use wxopen_models::api::{AuthorizerTokenRequest, QueryAuthRequest};
 use wxopen_models::{
@@ -23,37 +21,6 @@ fn client(primary: &str, fallbacks: &[&str]) -> HttpWeChat {
     };
     let points = AccessPoints::new(primary, &fallbacks);
     HttpWeChat::with_points(points, Duration::from_millis(400), retry)
-}
-
-/// A loopback address nothing listens on: connections are refused.
-fn closed() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
-}
-
-/// A loopback server that reads every request and never answers; how many it received.
-async fn hanging() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let received = Arc::new(AtomicUsize::new(0));
-    let count = received.clone();
-    tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let count = count.clone();
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                if socket.read(&mut buf).await.unwrap_or(0) > 0 {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                drop(socket);
-            });
-        }
-    });
-    (url, received)
 }
 
 fn component() -> ComponentAppid {

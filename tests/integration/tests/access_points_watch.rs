@@ -6,41 +6,11 @@
 
 use integration_tests::dynamo;
 use integration_tests::watch::{warm, watch_vars, Watch};
+use integration_tests::wechat_stub::{closed, hanging};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use std::sync::atomic::Ordering;
 use wechat_sim::accounts::OFFICIAL_ACCOUNT_APPID;
 use wechat_sim::Simulator;
-
-fn closed() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
-}
-
-/// A server that reads every request and never answers; how many it received.
-async fn hanging() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let received = Arc::new(AtomicUsize::new(0));
-    let count = received.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                let mut buf = [0u8; 8192];
-                if socket.read(&mut buf).await.unwrap_or(0) > 0 {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-                tokio::time::sleep(Duration::from_secs(120)).await;
-            });
-        }
-    });
-    (url, received)
-}
 
 async fn watch(table: &str, key: &str, primary: &str, fallbacks: &str) -> Watch {
     let vars = watch_vars(

@@ -78,14 +78,7 @@ async fn the_typed_client_calls_every_function_holds_tokens_and_names_every_erro
     }
     assert_eq!(client.invocations() - before, 1);
     // WeChat refuses it: replaced once, then held again.
-    let renewals = sim
-        .state
-        .lock()
-        .unwrap()
-        .calls()
-        .get("api_authorizer_token")
-        .copied()
-        .unwrap_or(0);
+    let renewals = renewals_at(&sim);
     sim.state
         .lock()
         .unwrap()
@@ -99,14 +92,7 @@ async fn the_typed_client_calls_every_function_holds_tokens_and_names_every_erro
         token.authorizer_access_token
     );
     assert_eq!(client.authorizer_token(&oa).await.unwrap(), renewed);
-    let after = sim
-        .state
-        .lock()
-        .unwrap()
-        .calls()
-        .get("api_authorizer_token")
-        .copied()
-        .unwrap_or(0);
+    let after = renewals_at(&sim);
     assert_eq!(after - renewals, 1, "one renewal");
     // A proxied call, Mini Program login, a minted link.
     let answer = client
@@ -183,6 +169,12 @@ async fn the_typed_client_calls_every_function_holds_tokens_and_names_every_erro
         matches!(&unknown_op, Err(Error::Service { code, .. }) if code == "invalid_op"),
         "{unknown_op:?}"
     );
+}
+
+/// `api_authorizer_token` calls the simulator answered.
+fn renewals_at(sim: &Simulator) -> u64 {
+    let calls = sim.state.lock().unwrap().calls();
+    calls.get("api_authorizer_token").copied().unwrap_or(0)
 }
 
 async fn delivered_tickets(sim: &Simulator) -> u64 {

@@ -64,13 +64,7 @@ impl Env {
 mod tests {
     use super::*;
 
-    fn env(vars: &[(&str, &str)]) -> Env {
-        let vars: std::collections::HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::from_lookup(|n| vars.get(n).cloned(), None)
-    }
+    use super::super::env_of as env;
 
     fn url(u: &str) -> Url {
         Url::parse(u).unwrap()

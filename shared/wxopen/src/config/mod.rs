@@ -13,6 +13,16 @@ use wxopen_models::{ComponentAppid, Secret};
 
 mod access_points;
 mod rollouts;
+
+/// The environment of `vars`, for tests.
+#[cfg(test)]
+pub(crate) fn env_of(vars: &[(&str, &str)]) -> Env {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Env::from_lookup(|n| vars.get(n).cloned(), None)
+}
 mod secrets;
 pub use access_points::DEFAULT_FALLBACK_BASE;
 pub use secrets::{Part, SecretBundle};

@@ -47,13 +47,7 @@ impl Env {
 mod tests {
     use super::*;
 
-    fn env(vars: &[(&str, &str)]) -> Env {
-        let vars: std::collections::HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::from_lookup(|n| vars.get(n).cloned(), None)
-    }
+    use super::super::env_of as env;
 
     #[test]
     fn the_waits_default_and_a_malformed_one_is_named() {
