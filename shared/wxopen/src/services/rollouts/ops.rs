@@ -149,47 +149,6 @@ impl Rollouts {
         })
     }
 
-    /// The template must be in the platform's library: a rollout of one that is not would fail
-    /// every target at its commit (85014).
-    async fn require_template(&self, template_id: &str) -> Result<(), ServiceError> {
-        let list = match self.code.templates().await {
-            super::Answer::Done(list) => list,
-            super::Answer::Refused { errcode, errmsg } => {
-                return Err(crate::wechat::WeChatError::Api {
-                    endpoint: "gettemplatelist",
-                    errcode,
-                    errmsg,
-                }
-                .into())
-            }
-            super::Answer::NotSent { reason, .. } | super::Answer::Unknown(reason) => {
-                return Err(crate::wechat::WeChatError::UnexpectedShape {
-                    endpoint: "gettemplatelist",
-                    reason,
-                }
-                .into())
-            }
-        };
-        let templates = list["template_list"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let known = templates.iter().any(|t| {
-            t["template_id"]
-                .as_u64()
-                .map(|id| id.to_string())
-                .as_deref()
-                == Some(template_id)
-        });
-        if !known {
-            return Err(ServiceError::invalid(
-                "unknown_template",
-                format!("template {template_id} is not in the platform's library: add a draft with component-api's addtotemplate, then pick one from gettemplatelist"),
-            ));
-        }
-        Ok(())
-    }
-
     /// The targets named (each a stored, authorized Mini Program that granted code
     /// management), or all such; with each one's `ext`.
     async fn resolve_targets(
@@ -274,5 +233,49 @@ impl Rollouts {
             ));
         }
         Ok(record.ext.unwrap_or_default())
+    }
+}
+
+/// What a rollout's template must be.
+impl Rollouts {
+    /// The template must be in the platform's library: a rollout of one that is not would fail
+    /// every target at its commit (85014).
+    async fn require_template(&self, template_id: &str) -> Result<(), ServiceError> {
+        let list = match self.code.templates().await {
+            super::Answer::Done(list) => list,
+            super::Answer::Refused { errcode, errmsg } => {
+                return Err(crate::wechat::WeChatError::Api {
+                    endpoint: "gettemplatelist",
+                    errcode,
+                    errmsg,
+                }
+                .into())
+            }
+            super::Answer::NotSent { reason, .. } | super::Answer::Unknown(reason) => {
+                return Err(crate::wechat::WeChatError::UnexpectedShape {
+                    endpoint: "gettemplatelist",
+                    reason,
+                }
+                .into())
+            }
+        };
+        let templates = list["template_list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let known = templates.iter().any(|t| {
+            t["template_id"]
+                .as_u64()
+                .map(|id| id.to_string())
+                .as_deref()
+                == Some(template_id)
+        });
+        if !known {
+            return Err(ServiceError::invalid(
+                "unknown_template",
+                format!("template {template_id} is not in the platform's library: add a draft with component-api's addtotemplate, then pick one from gettemplatelist"),
+            ));
+        }
+        Ok(())
     }
 }
