@@ -142,10 +142,12 @@ impl Pushes {
                     }
                     None => None,
                 };
-                // A registration whose push named this account before its authorization.
-                let registration = match ext {
-                    Some(_) => None,
-                    None => self.completions.waiting_for(&e.authorizer_appid).await?,
+                // A registration whose push named this account before its authorization. A push
+                // of WeChat's authorization page names its pre-auth code; one of a registration
+                // names none, so only those look (one read).
+                let registration = match (&ext, e.pre_auth_code.is_some()) {
+                    (None, false) => self.completions.waiting_for(&e.authorizer_appid).await?,
+                    _ => None,
                 };
                 let ext = ext.or_else(|| registration.as_ref().map(|r| r.ext.clone()));
                 match self
