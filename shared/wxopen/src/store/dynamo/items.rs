@@ -197,6 +197,16 @@ impl DynamoStore {
                 Some(HashMap::from([(":v".to_owned(), n(v))])),
             ),
         };
+        self.conditional_put(item, condition, values)
+    }
+
+    /// A put inside a transaction, under `condition` with `values`.
+    pub(super) fn conditional_put(
+        &self,
+        item: Attrs,
+        condition: &str,
+        values: Option<Attrs>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))

@@ -11,7 +11,6 @@ use crate::store::{
     StoredRegistration,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use std::collections::HashMap;
 use wxopen_models::registration::RegistrationKind;
 use wxopen_models::AuthorizerAppid;
@@ -59,24 +58,6 @@ fn parse_registration(sk: &str, map: &Attrs) -> Result<StoredRegistration, Store
 }
 
 impl DynamoStore {
-    /// A put inside a transaction, under `condition` with `values`.
-    fn conditional_put(
-        &self,
-        item: Attrs,
-        condition: &str,
-        values: Option<Attrs>,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(super::expr::names(&[condition])))
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(super::unbuildable("build a put"))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
     /// The item of key `key` naming registration `id`, kept until `keep_until`.
     fn registration_key_item(&self, key: &str, id: &str, keep_until: Timestamp) -> Attrs {
         let mut item = self.item_key(key_sk(key));
