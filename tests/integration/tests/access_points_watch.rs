@@ -25,13 +25,7 @@ async fn watch(table: &str, key: &str, primary: &str, fallbacks: &str) -> Watch 
 }
 
 fn calls(sim: &Simulator, endpoint: &str) -> u64 {
-    sim.state
-        .lock()
-        .unwrap()
-        .calls()
-        .get(endpoint)
-        .copied()
-        .unwrap_or(0)
+    sim.state.lock().unwrap().count(endpoint)
 }
 
 fn error_code(e: &str) -> String {

@@ -173,8 +173,7 @@ async fn the_typed_client_calls_every_function_holds_tokens_and_names_every_erro
 
 /// `api_authorizer_token` calls the simulator answered.
 fn renewals_at(sim: &Simulator) -> u64 {
-    let calls = sim.state.lock().unwrap().calls();
-    calls.get("api_authorizer_token").copied().unwrap_or(0)
+    sim.state.lock().unwrap().count("api_authorizer_token")
 }
 
 async fn delivered_tickets(sim: &Simulator) -> u64 {

@@ -252,6 +252,11 @@ impl State {
         self.calls.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
+    /// Calls answered so far on `endpoint`.
+    pub fn count(&self, endpoint: &str) -> u64 {
+        self.calls.get(endpoint).copied().unwrap_or(0)
+    }
+
     /// Calls answered so far, all endpoints together.
     pub fn total_calls(&self) -> u64 {
         self.calls.values().sum()

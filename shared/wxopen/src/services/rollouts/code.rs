@@ -46,9 +46,11 @@ impl Code {
         Self { api }
     }
 
+    /// `path` called as `appid` (its authorizer token), or as the platform (`None`: the
+    /// component token, as `access_token`, which the template library takes).
     async fn call(
         &self,
-        appid: &AuthorizerAppid,
+        appid: Option<&AuthorizerAppid>,
         method: Method,
         path: &str,
         body: Option<Value>,
@@ -63,7 +65,15 @@ impl Code {
         let checked = call
             .check()
             .expect("the code-management calls are well formed");
-        match self.api.call_as_authorizer(appid, &checked).await {
+        let result = match appid {
+            Some(appid) => self.api.call_as_authorizer(appid, &checked).await,
+            None => {
+                self.api
+                    .call_with_component_token(&checked, "access_token")
+                    .await
+            }
+        };
+        match result {
             Ok(resp) => {
                 let Some(body) = resp.json() else {
                     return Answer::Unknown(format!(
@@ -97,91 +107,84 @@ impl Code {
 
     /// `GET /wxa/gettemplatelist` (component token, as `access_token`): the platform's library.
     pub async fn templates(&self) -> Answer {
-        let call = ApiCall {
-            path: "/wxa/gettemplatelist".into(),
-            method: Method::Get,
-            query: Map::new(),
-            body: None,
-            retry: false,
-        };
-        let checked = call.check().expect("a well-formed call");
-        match self
-            .api
-            .call_with_component_token(&checked, "access_token")
+        self.call(None, Method::Get, "/wxa/gettemplatelist", None)
             .await
-        {
-            Ok(resp) => match resp.json() {
-                Some(body) if body.get("errcode").and_then(Value::as_i64).unwrap_or(0) == 0 => {
-                    Answer::Done(body)
-                }
-                Some(body) => Answer::Refused {
-                    errcode: body["errcode"].as_i64().unwrap_or(-1),
-                    errmsg: body["errmsg"].as_str().unwrap_or_default().to_owned(),
-                },
-                None => Answer::Unknown("gettemplatelist answered without JSON".into()),
-            },
-            Err(e) => Answer::Unknown(e.to_string()),
-        }
     }
 
     /// `POST /wxa/commit`.
     pub async fn commit(&self, appid: &AuthorizerAppid, body: Value) -> Answer {
-        self.call(appid, Method::Post, "/wxa/commit", Some(body))
+        self.call(Some(appid), Method::Post, "/wxa/commit", Some(body))
             .await
     }
 
     /// `POST /wxa/getversioninfo`: the experience and release versions.
     pub async fn version_info(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Post, "/wxa/getversioninfo", Some(json!({})))
-            .await
+        self.call(
+            Some(appid),
+            Method::Post,
+            "/wxa/getversioninfo",
+            Some(json!({})),
+        )
+        .await
     }
 
     /// `GET /wxa/queryquota`: the platform's audit quota (`rest`, `limit`).
     pub async fn query_quota(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Get, "/wxa/queryquota", None).await
+        self.call(Some(appid), Method::Get, "/wxa/queryquota", None)
+            .await
     }
 
     /// `POST /wxa/submit_audit`: spends the platform's quota; never sent twice for one intent.
     pub async fn submit_audit(&self, appid: &AuthorizerAppid, body: Value) -> Answer {
-        self.call(appid, Method::Post, "/wxa/submit_audit", Some(body))
+        self.call(Some(appid), Method::Post, "/wxa/submit_audit", Some(body))
             .await
     }
 
     /// `POST /wxa/get_auditstatus`.
     pub async fn audit_status(&self, appid: &AuthorizerAppid, auditid: i64) -> Answer {
         let body = json!({ "auditid": auditid });
-        self.call(appid, Method::Post, "/wxa/get_auditstatus", Some(body))
-            .await
+        self.call(
+            Some(appid),
+            Method::Post,
+            "/wxa/get_auditstatus",
+            Some(body),
+        )
+        .await
     }
 
     /// `GET /wxa/get_latest_auditstatus`: how a submission whose answer was lost ended.
     pub async fn latest_audit(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Get, "/wxa/get_latest_auditstatus", None)
-            .await
+        self.call(
+            Some(appid),
+            Method::Get,
+            "/wxa/get_latest_auditstatus",
+            None,
+        )
+        .await
     }
 
     /// `POST /wxa/release`.
     pub async fn release(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Post, "/wxa/release", Some(json!({})))
+        self.call(Some(appid), Method::Post, "/wxa/release", Some(json!({})))
             .await
     }
 
     /// `POST /wxa/grayrelease`.
     pub async fn gray_release(&self, appid: &AuthorizerAppid, percentage: u8) -> Answer {
         let body = json!({ "gray_percentage": percentage });
-        self.call(appid, Method::Post, "/wxa/grayrelease", Some(body))
+        self.call(Some(appid), Method::Post, "/wxa/grayrelease", Some(body))
             .await
     }
 
     /// `GET /wxa/revertgrayrelease`: a gray release withdrawn.
     pub async fn revert_gray(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Get, "/wxa/revertgrayrelease", None)
+        self.call(Some(appid), Method::Get, "/wxa/revertgrayrelease", None)
             .await
     }
 
     /// `GET /wxa/revertcoderelease`: back to the version released before.
     pub async fn revert(&self, appid: &AuthorizerAppid) -> Answer {
-        self.call(appid, Method::Get, "/wxa/revertcoderelease", None)
+        self.call(Some(appid), Method::Get, "/wxa/revertcoderelease", None)
             .await
     }
 }
