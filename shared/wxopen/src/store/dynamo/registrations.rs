@@ -230,16 +230,21 @@ impl RegistrationStore for DynamoStore {
         };
         values.insert(":now".into(), n(now.secs()));
         values.insert(":waiting".into(), s("waiting"));
-        // Only a waiting registration ends: the first end stays whatever arrives later.
-        self.update(
-            self.item_key(registration_sk(id)),
-            update,
-            Some("#state = :waiting"),
-            values,
-            false,
-            "end a registration",
-        )
-        .await?;
-        self.registration(id).await
+        // Only a waiting registration ends: the first end stays whatever arrives later. The
+        // write answers the ended item; only when it had ended already is it read.
+        let ended = self
+            .update(
+                self.item_key(registration_sk(id)),
+                update,
+                Some("#state = :waiting"),
+                values,
+                true,
+                "end a registration",
+            )
+            .await?;
+        match ended {
+            Some(map) => parse_registration(&registration_sk(id), &map).map(Some),
+            None => self.registration(id).await,
+        }
     }
 }
